@@ -1,0 +1,319 @@
+"""One settings module, driven by the environment (see docs/configuration.md).
+
+Every value that differs between a laptop and production comes from an environment
+variable. Production mode (``FENXIAO_ENV=production``) refuses to start with DEBUG on,
+a default secret key or a default field-encryption key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+FENXIAO_ENV = env("FENXIAO_ENV", "development")
+PRODUCTION = FENXIAO_ENV == "production"
+
+DEV_SECRET_KEY = "dev-insecure-fenxiao-secret-key-do-not-use-in-production"
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+
+# Keys for personal-data fields (SPEC M10). Comma-separated Fernet keys, newest first;
+# the HMAC key builds the blind index used to look a phone number up.
+DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVueGlhby1maWVsZC1rZXktMzJieXQ="
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in env("FIELD_ENCRYPTION_KEYS", DEV_FIELD_ENCRYPTION_KEY).split(",") if k.strip()
+]
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", "dev-only-blind-index-key")
+
+if PRODUCTION:
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG must be off in production")
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 40:
+        problems.append("SECRET_KEY must be set to a long random value")
+    if DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+        problems.append("FIELD_ENCRYPTION_KEYS must be set")
+    if FIELD_HASH_KEY == "dev-only-blind-index-key":
+        problems.append("FIELD_HASH_KEY must be set")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems))
+
+# Hosts. The platform host serves the landing page, sign-up and the staff console;
+# each merchant is reached at {slug}.{PLATFORM_DOMAIN}; mini-programs call API_HOST.
+PLATFORM_DOMAIN = env("PLATFORM_DOMAIN", "localhost")
+API_HOST = env("API_HOST", f"api.{PLATFORM_DOMAIN}")
+PUBLIC_PORT = env("PUBLIC_PORT", "8000")  # only used to print and build absolute URLs
+PUBLIC_SCHEME = env("PUBLIC_SCHEME", "http")
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", f".{PLATFORM_DOMAIN},{PLATFORM_DOMAIN}").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip()
+    for o in env(
+        "CSRF_TRUSTED_ORIGINS",
+        f"{PUBLIC_SCHEME}://*.{PLATFORM_DOMAIN}:{PUBLIC_PORT},{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}",
+    ).split(",")
+]
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "core",
+    "saas_platform.accounts",
+    "saas_platform.console",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "rest_framework",
+    "drf_spectacular",
+]
+
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "saas_platform.accounts",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "builder",
+    "mall.catalog",
+    "mall.customers",
+    "mall.promoters",
+    "mall.orders",
+    "mall.api",
+]
+
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
+# Fresh tenants are cloned from this migrated, empty schema (never created in a request).
+TENANT_BASE_SCHEMA = "tpl_tenant"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_LIMIT_SET_CALLS = True  # set search_path once per request, not per cursor
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+TENANT_SPARE_POOL_SIZE = env_int("TENANT_SPARE_POOL_SIZE", 3)
+TENANT_TRIAL_DAYS = 14
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+
+MIDDLEWARE = [
+    "config.middleware.TenantResolutionMiddleware",
+    "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ]
+        },
+    }
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# Database: DATABASE_URL, else the embedded pgserver started by `make run` / `make test`
+# (infra/devstack.py writes the URL into the environment of every child process).
+DATABASE_URL = env("DATABASE_URL")
+if not DATABASE_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Use `make run` / `make test`, which start the embedded "
+        "PostgreSQL, or point DATABASE_URL at a PostgreSQL server."
+    )
+_db = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=env_int("DB_CONN_MAX_AGE", 300),
+    conn_health_checks=True,
+)
+_db["ENGINE"] = "django_tenants.postgresql_backend"
+_db.setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", "test_fenxiao")
+DATABASES = {"default": _db}
+
+REDIS_URL = env("REDIS_URL")
+if not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL is not set. Use `make run` / `make test`, or point REDIS_URL at Redis.")
+CACHE_URL = env("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        # Every key starts with the active schema: tenants never share a cache entry.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "saas_platform.accounts.backends.PhoneOrUsernameBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+MEDIA_URL = "/files/"
+
+# Object storage: filesystem by default, S3 (boto3 via django-storages) when configured.
+# Either way every key is prefixed by the tenant's schema (core.storage.TenantStorage).
+STORAGE_BACKEND = env("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "s3":
+    _inner_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET", "fenxiao"),
+            "endpoint_url": env("S3_ENDPOINT_URL"),
+            "access_key": env("S3_ACCESS_KEY_ID"),
+            "secret_key": env("S3_SECRET_ACCESS_KEY"),
+            "region_name": env("S3_REGION", "cn-north-1"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _inner_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+STORAGES = {
+    "default": {"BACKEND": "core.storage.TenantStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TENANT_INNER_STORAGE = _inner_storage
+PRIVATE_FILE_LINK_SECONDS = env_int("PRIVATE_FILE_LINK_SECONDS", 300)
+
+# Celery: tenant-aware (tenant-schemas-celery); the broker is Redis.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must fail fast when the broker is down: the outbox keeps the message.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+}
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "core.relay_outbox", "schedule": env_int("OUTBOX_RELAY_SECONDS", 5)},
+    "refill-spare-schemas": {"task": "tenants.refill_spare_pool", "schedule": 60.0},
+}
+OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "EXCEPTION_HANDLER": "mall.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 20,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fenxiao Cloud public API",
+    "DESCRIPTION": "The mini-program / H5 storefront API. Send `X-WX-AppID` on the shared API host.",
+    "VERSION": "1.0.0",
+    "PREPROCESSING_HOOKS": ["mall.api.schema.only_api_paths"],
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+WAGTAIL_SITE_NAME = "分销云"
+WAGTAILADMIN_BASE_URL = f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}"
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAIL_I18N_ENABLED = False
+# Console links from the platform host are valid this long and only once.
+CONSOLE_LINK_MAX_AGE = env_int("CONSOLE_LINK_MAX_AGE", 60)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
+}

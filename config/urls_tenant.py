@@ -1,0 +1,23 @@
+"""Tenant host ({slug}.<platform domain>) and the shared API host: merchant console, H5
+storefront, the public API."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from wagtail.admin import urls as wagtailadmin_urls
+
+from core.health import healthz
+from mall.storefront_views import store_home
+from saas_platform.accounts.views import console_link
+
+urlpatterns = [
+    path("", store_home, name="store_home"),
+    path("healthz", healthz),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("console-link/", console_link, name="console_link"),
+    path("console/", include(wagtailadmin_urls)),
+    path("api/v1/", include("mall.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("core.urls")),
+]

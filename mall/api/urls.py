@@ -1,0 +1,10 @@
+from django.urls import path
+
+from mall.api import views
+
+app_name = "api"
+urlpatterns = [
+    path("store", views.StoreView.as_view(), name="store"),
+    path("products", views.ProductListView.as_view(), name="products"),
+    path("products/<int:pk>", views.ProductDetailView.as_view(), name="product"),
+]

@@ -1,0 +1,50 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from mall.customers.models import Customer
+from mall.promoters.models import Promoter
+from saas_platform.console import scope
+
+
+class PromoterViewSet(ModelViewSet):
+    model = Promoter
+    icon = "group"
+    menu_label = _("推广员")
+    url_prefix = "promoters"
+    list_display = ["customer", "invite_code", "parent", "status", "joined_at"]
+    list_filter = ["status"]
+    search_fields = ["invite_code", "customer__nickname"]
+    create_view_enabled = False
+    inspect_view_enabled = True
+    form_fields = ["status"]
+
+
+class CustomerViewSet(ModelViewSet):
+    model = Customer
+    icon = "user"
+    menu_label = _("顾客")
+    url_prefix = "customers"
+    list_display = ["nickname", "masked_phone", "registered_at"]
+    search_fields = ["nickname"]
+    create_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = ["nickname", "openid", "masked_phone", "registered_at"]
+    form_fields = ["nickname"]
+
+
+class UsersGroup(ModelViewSetGroup):
+    menu_label = _("用户与推广")
+    menu_icon = "group"
+    menu_order = 220
+    items = (PromoterViewSet("promoters"), CustomerViewSet("customers"))
+
+
+users_group = UsersGroup()
+for vs in users_group.registerables:
+    scope.merchant_only(vs)
+
+
+@hooks.register("register_admin_viewset")
+def register_users():
+    return users_group

@@ -1,0 +1,69 @@
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from saas_platform.console import scope
+from saas_platform.console.selectors import merchant_dashboard, staff_dashboard
+from tenants.models import Tenant
+
+
+class TenantViewSet(ModelViewSet):
+    model = Tenant
+    icon = "site"
+    menu_label = _("商户")
+    menu_order = 100
+    add_to_admin_menu = True
+    url_prefix = "tenants"
+    list_display = ["name", "slug", "industry", "status", "trial_ends_at", "created"]
+    list_filter = ["status", "industry"]
+    search_fields = ["name", "slug"]
+    form_fields = ["name", "status", "industry"]
+    inspect_view_enabled = True
+    create_view_enabled = False  # merchants sign up themselves (tenants.actions.provision_tenant)
+
+
+tenant_viewset = scope.staff_only(TenantViewSet("tenants"))
+
+
+@hooks.register("register_admin_viewset")
+def register_tenant_viewset():
+    return tenant_viewset
+
+
+class DashboardPanel(Component):
+    order = 10
+
+    def render_html(self, parent_context=None):
+        if scope.on_staff_side():
+            return render_to_string("console/staff_panel.html", staff_dashboard())
+        return render_to_string("console/merchant_panel.html", merchant_dashboard())
+
+
+@hooks.register("construct_homepage_panels")
+def add_dashboard_panel(request, panels):
+    panels.insert(0, DashboardPanel())
+
+
+@hooks.register("construct_main_menu")
+def scope_main_menu(request, menu_items):
+    hidden = scope.hidden_prefixes()
+    menu_items[:] = [item for item in menu_items if not any(f"/{p}/" in (item.url or "") for p in hidden)]
+
+
+class ConsoleScopeMiddleware:
+    """404 for the other console's screens (e.g. /staff/catalog/ on the platform host)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        for base in ("/staff/", "/console/"):
+            if path.startswith(base):
+                rest = path[len(base) :]
+                if any(rest.startswith(p + "/") or rest == p for p in scope.hidden_prefixes()):
+                    raise Http404
+        return self.get_response(request)
