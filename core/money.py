@@ -12,6 +12,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 BPS_DENOMINATOR = 10_000
 FEN_PER_YUAN = 100
+MAX_YUAN = Decimal(10) ** 15  # far beyond any real amount; keeps Decimal in range
 
 
 class MoneyError(ValueError):
@@ -51,7 +52,7 @@ def parse_yuan(text: str | int | Decimal) -> int:
         value = Decimal(str(text).strip().replace(",", "").lstrip("¥￥"))
     except InvalidOperation as exc:
         raise MoneyError(f"not an amount: {text!r}") from exc
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= MAX_YUAN:
         raise MoneyError(f"not an amount: {text!r}")
     if value != value.quantize(Decimal("0.01")):
         raise MoneyError("at most two decimal places (fen)")

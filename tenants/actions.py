@@ -42,12 +42,20 @@ def validate_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not SLUG_RE.match(slug):
         raise ValidationError(
-            {"slug": _("店铺标识须为 3–40 位小写字母、数字或连字符，以字母开头，不能以连字符结尾。")}, code="invalid"
+            {
+                "slug": ValidationError(
+                    _("店铺标识须为 3–40 位小写字母、数字或连字符，以字母开头，不能以连字符结尾。"), code="invalid"
+                )
+            }
         )
     if slug in RESERVED_SLUGS or slug.startswith(("spare", "tpl")):
-        raise ValidationError({"slug": _("“%(slug)s”是系统保留标识，请换一个。") % {"slug": slug}}, code="reserved")
+        raise ValidationError(
+            {"slug": ValidationError(_("“%(slug)s”是系统保留标识，请换一个。") % {"slug": slug}, code="reserved")}
+        )
     if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(schema_name=schema_name_for(slug)).exists():
-        raise ValidationError({"slug": _("店铺标识“%(slug)s”已被使用。") % {"slug": slug}}, code="taken")
+        raise ValidationError(
+            {"slug": ValidationError(_("店铺标识“%(slug)s”已被使用。") % {"slug": slug}, code="taken")}
+        )
     return slug
 
 
@@ -67,11 +75,11 @@ def provision_tenant(
     slug = validate_slug(slug)
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": _("请填写店铺名称。")}, code="required")
+        raise ValidationError({"name": ValidationError(_("请填写店铺名称。"), code="required")})
     if industry not in Industry.values:
-        raise ValidationError({"industry": _("请选择有效的行业。")}, code="invalid")
+        raise ValidationError({"industry": ValidationError(_("请选择有效的行业。"), code="invalid")})
     if wechat_appid and Tenant.objects.filter(wechat_appid=wechat_appid).exists():
-        raise ValidationError({"wechat_appid": _("该小程序 AppID 已绑定其他店铺。")}, code="taken")
+        raise ValidationError({"wechat_appid": ValidationError(_("该小程序 AppID 已绑定其他店铺。"), code="taken")})
     schema = schema_name_for(slug)
     connection.set_schema_to_public()
     with transaction.atomic():

@@ -1,0 +1,207 @@
+"""Test harness: real PostgreSQL (the test database), real Redis/Valkey, real Celery worker,
+real gunicorn, real Chromium.
+
+* ``django_db_setup`` migrates the test database, the tenant template and a small spare pool,
+  and provisions two session tenants (``tenant_a``, ``tenant_b``) the way sign-up does.
+* ``live_stack`` starts gunicorn + a Celery worker + beat against the test database and yields
+  its base URL; tests that use it write data with ``committed`` (autocommit, no rollback).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from core.management.commands.seed_demo import Command as Seed  # noqa: F401 (imports every app)
+    from tenants import provisioning
+    from tenants.models import Domain, Tenant
+
+    with django_db_blocker.unblock():
+        provisioning.ensure_template()
+        provisioning.refill_spare_pool(size=2)
+        public, _ = Tenant.objects.get_or_create(
+            schema_name="public", defaults={"slug": "platform", "name": "平台", "status": "active"}
+        )
+        Domain.objects.get_or_create(domain="localhost", defaults={"tenant": public, "is_primary": True})
+    yield
+
+
+def make_owner(username: str, phone: str, password: str = "Test-Pass-2026"):
+    from saas_platform.accounts.actions import create_platform_user
+    from saas_platform.accounts.models import User
+
+    with schema_context("public"):
+        user = User.objects.filter(username=username).first()
+        return user or create_platform_user(username=username, password=password, phone=phone)
+
+
+def _provision(slug: str, name: str, appid: str, phone: str):
+    from tenants.actions import provision_tenant
+    from tenants.models import Tenant
+
+    existing = Tenant.objects.filter(slug=slug).first()
+    if existing:
+        return existing
+    owner = make_owner(f"owner-{slug}", phone)
+    return provision_tenant(slug=slug, name=name, owner=owner, industry="fresh", wechat_appid=appid)
+
+
+@pytest.fixture(scope="session")
+def tenant_a(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return _provision("alpha", "阿尔法鲜果", "wx00000000000000a1", "13600000001")
+
+
+@pytest.fixture(scope="session")
+def tenant_b(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return _provision("bravo", "布拉沃旅行", "wx00000000000000b2", "13600000002")
+
+
+@pytest.fixture
+def committed(django_db_blocker):
+    """Autocommit database access, for data other processes (server, worker) must see."""
+    with django_db_blocker.unblock():
+        yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def in_tenant():
+    """``with in_tenant(t): …`` runs ORM code in that tenant's schema."""
+
+    def enter(tenant):
+        return schema_context(tenant.schema_name)
+
+    yield enter
+    connection.set_schema_to_public()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def subprocess_env(**extra) -> dict[str, str]:
+    """Environment for child processes: the *test* database, this session's Redis."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    url = url._replace(path="/" + db["NAME"])
+    env = dict(os.environ, DATABASE_URL=urllib.parse.urlunsplit(url), DJANGO_SETTINGS_MODULE="config.settings")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def wait_for(url: str, host: str, timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers={"Host": host}), timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError as exc:
+            last = exc
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up: {last}")
+
+
+@dataclass
+class Stack:
+    port: int
+    procs: list
+    log_dir: Path
+
+    def url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def get(self, host: str, path: str, headers: dict | None = None):
+        """(status, body bytes, headers) of a GET sent to 127.0.0.1 with a Host header."""
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers={"Host": f"{host}:{self.port}", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read(), dict(resp.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), dict(exc.headers)
+
+
+def start_processes(env: dict, port: int, log_dir: Path, *, beat: bool = False) -> list:
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    def spawn(name, args):
+        out = open(log_dir / f"{name}.log", "wb")
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    procs = [
+        spawn(
+            "web",
+            [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],
+        ),
+        spawn(
+            "worker",
+            [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO", "-c", "2", "-n", f"test-{port}@%h"],
+        ),
+    ]
+    if beat:
+        procs.append(
+            spawn(
+                "beat",
+                [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "-s", str(log_dir / "beat-schedule")],
+            )
+        )
+    return procs
+
+
+def stop_processes(procs: list) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@pytest.fixture(scope="session")
+def live_stack(tenant_a, tenant_b, django_db_blocker):
+    port = free_port()
+    log_dir = ARTIFACTS / f"stack-{port}"
+    env = subprocess_env(PUBLIC_PORT=port, OUTBOX_RELAY_SECONDS=2)
+    procs = start_processes(env, port, log_dir, beat=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost")
+        stack = Stack(port=port, procs=procs, log_dir=log_dir)
+        deadline = time.monotonic() + 60
+        while stack.get("localhost", "/healthz")[0] != 200:  # the worker answers pings
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stack not healthy: {stack.get('localhost', '/healthz')[1]!r}")
+            time.sleep(0.5)
+        yield stack
+    finally:
+        stop_processes(procs)
