@@ -1,0 +1,3 @@
+"""Clients for external services, one each (WeChat, Douyin, SMS, storage, logistics).
+
+Not built yet: the WeChat integration capability adds ``integrations/wechat`` and its emulator."""
