@@ -128,20 +128,21 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, check=True)
 
 
-def wait_http(url: str, host: str, timeout: float = 30) -> bool:
+def wait_healthy(port: int, timeout: float = 90) -> None:
+    """Wait until /healthz is 200: web, database, cache, broker and a Celery worker all up."""
     import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            req = urllib.request.Request(url, headers={"Host": host})
-            urllib.request.urlopen(req, timeout=2)
-            return True
-        except urllib.error.HTTPError:
-            return True
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                if resp.status == 200:
+                    return
         except OSError:
-            time.sleep(0.3)
-    return False
+            pass
+        time.sleep(0.5)
+    log("warning: /healthz is not 200 yet; see the output above")
 
 
 def serve_processes(port: int, *, workers: int = 3, beat: bool = True, log_dir: Path | None = None):
@@ -179,7 +180,7 @@ def serve_processes(port: int, *, workers: int = 3, beat: bool = True, log_dir: 
             "config",
             "worker",
             "--loglevel",
-            "INFO",
+            "WARNING",
             "--concurrency",
             "2",
             "-n",
@@ -195,7 +196,7 @@ def serve_processes(port: int, *, workers: int = 3, beat: bool = True, log_dir: 
                 "config",
                 "beat",
                 "--loglevel",
-                "INFO",
+                "WARNING",
                 "-s",
                 str(DATA / f"celerybeat-{port}"),
             ],
@@ -228,7 +229,7 @@ def cmd_run() -> int:
         summary_path = DATA / "demo.json"
         manage("seed_demo", "--summary", str(summary_path))
         children.extend(serve_processes(port, log_dir=None))
-        wait_http(f"http://127.0.0.1:{port}/healthz", "localhost")
+        wait_healthy(port)
         print_summary(json.loads(summary_path.read_text()), port)
         while True:
             for child in children:
