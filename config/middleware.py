@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -21,7 +22,14 @@ from tenants.selectors import tenant_for_appid, tenant_for_host
 APPID_HEADER = "X-WX-AppID"
 
 
-def tenant_not_found(request, reason: str):
+def tenant_not_found(request, reason_fn):
+    """404 in the user's language (this runs before LocaleMiddleware)."""
+    with translation.override(translation.get_language_from_request(request)):
+        reason = reason_fn()
+        return _not_found_response(request, reason)
+
+
+def _not_found_response(request, reason: str):
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"error": {"code": "tenant_not_found", "message": reason, "fields": {}}},
@@ -42,20 +50,20 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
             return None
         if hostname == settings.API_HOST:
             if not request.path.startswith("/api/"):
-                return tenant_not_found(request, _("此域名仅提供小程序接口 /api/。"))
+                return tenant_not_found(request, lambda: _("此域名仅提供小程序接口 /api/。"))
             appid = request.headers.get(APPID_HEADER, "").strip()
             if not appid:
-                return tenant_not_found(request, _("缺少请求头 X-WX-AppID。"))
+                return tenant_not_found(request, lambda: _("缺少请求头 X-WX-AppID。"))
             tenant = tenant_for_appid(appid)
             if tenant is None:
-                return tenant_not_found(request, _("没有绑定该小程序 AppID 的店铺。"))
+                return tenant_not_found(request, lambda: _("没有绑定该小程序 AppID 的店铺。"))
         else:
             tenant = tenant_for_host(hostname)
             if tenant is None:
-                return tenant_not_found(request, _("找不到这个店铺：%(host)s") % {"host": hostname})
+                return tenant_not_found(request, lambda: _("找不到这个店铺：%(host)s") % {"host": hostname})
             appid = request.headers.get(APPID_HEADER, "").strip()
             if appid and request.path.startswith("/api/") and appid != (tenant.wechat_appid or ""):
-                return tenant_not_found(request, _("小程序 AppID 与店铺不匹配。"))
+                return tenant_not_found(request, lambda: _("小程序 AppID 与店铺不匹配。"))
         tenant.domain_url = hostname
         request.tenant = tenant
         connection.set_tenant(tenant)

@@ -78,6 +78,20 @@ CSRF_TRUSTED_ORIGINS = [
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 
+# Wagtail serves both consoles, so its apps are in both lists (same order in every schema).
+WAGTAIL_APPS = [
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+]
+
 SHARED_APPS = [
     "django_tenants",
     "tenants",
@@ -90,16 +104,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "wagtail.sites",
-    "wagtail.users",
-    "wagtail.snippets",
-    "wagtail.documents",
-    "wagtail.images",
-    "wagtail.search",
-    "wagtail.admin",
-    "wagtail",
-    "modelcluster",
-    "taggit",
+    *WAGTAIL_APPS,
     "rest_framework",
     "drf_spectacular",
 ]
@@ -110,16 +115,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "saas_platform.accounts",
-    "wagtail.sites",
-    "wagtail.users",
-    "wagtail.snippets",
-    "wagtail.documents",
-    "wagtail.images",
-    "wagtail.search",
-    "wagtail.admin",
-    "wagtail",
-    "modelcluster",
-    "taggit",
+    *WAGTAIL_APPS,
     "builder",
     "mall.catalog",
     "mall.customers",
@@ -145,6 +141,8 @@ TENANT_TRIAL_DAYS = 14
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
+    # Static files first: they are the same for every host and need no tenant lookup.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.TenantResolutionMiddleware",
     "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -229,6 +227,9 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development and tests serve straight from the apps; production serves `collectstatic` output.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/files/"
 

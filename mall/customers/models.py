@@ -1,18 +1,15 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core import crypto
-from core.fields import EncryptedPhoneField
+from core.fields import PhoneNumberMixin
 
 
-class Customer(models.Model):
+class Customer(PhoneNumberMixin, models.Model):
     """A shopper of this store (mini-program or H5). Phone encrypted, shown masked."""
 
     openid = models.CharField(_("OpenID"), max_length=64, unique=True)
     nickname = models.CharField(_("昵称"), max_length=64, blank=True)
     avatar_url = models.URLField(_("头像"), blank=True)
-    phone = EncryptedPhoneField(_("手机号"), blank=True, default="")
-    phone_index = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     registered_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
 
     class Meta:
@@ -22,12 +19,3 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.nickname or self.openid
-
-    def save(self, *args, **kwargs):
-        self.phone = crypto.normalize_phone(self.phone) if self.phone else ""
-        self.phone_index = crypto.blind_index(self.phone) if self.phone else ""
-        super().save(*args, **kwargs)
-
-    @property
-    def masked_phone(self) -> str:
-        return crypto.mask_phone(self.phone)
