@@ -50,7 +50,15 @@ def add_dashboard_panel(request, panels):
 @hooks.register("construct_main_menu")
 def scope_main_menu(request, menu_items):
     hidden = scope.hidden_prefixes()
-    menu_items[:] = [item for item in menu_items if not any(f"/{p}/" in (item.url or "") for p in hidden)]
+
+    def is_hidden(item) -> bool:
+        submenu = getattr(item, "menu", None)
+        if submenu is not None:  # a group (商品管理, 用户与推广): hidden when all its items are
+            children = submenu.menu_items_for_request(request)
+            return bool(children) and all(is_hidden(child) for child in children)
+        return any(f"/{p}/" in (item.url or "") for p in hidden)
+
+    menu_items[:] = [item for item in menu_items if not is_hidden(item)]
 
 
 class ConsoleScopeMiddleware:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-# The sync Playwright API keeps an asyncio loop in this thread; Django's ORM (fixtures such
-# as ``committed``) would then refuse to run ("You cannot call this from an async context").
+# The sync Playwright API keeps an asyncio loop running in this thread; Django's ORM (fixtures
+# such as ``committed``, and any test after the first browser test) would then refuse to run
+# ("You cannot call this from an async context").
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +57,12 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+            # While Playwright's loop runs, asyncio.get_running_loop() succeeds in this thread,
+            # so Django keeps DB connections in a context-local store instead of the thread's.
+            # Close them now, or they outlive the loop and block DROP DATABASE at the end.
+            from django.db import connections
+
+            connections.close_all()
 
 
 def new_context(browser, locale: str = "zh-CN", **kwargs):

@@ -74,30 +74,34 @@ def enter_console(page, stack, slug: str = "alpha") -> str:
     return link.url
 
 
-def test_staff_console_dashboard_and_tenant_list(live_stack, staff_user, tenant_a, page):
-    page.goto(live_stack.url("localhost", "/staff/login/"))
+def staff_login(page, stack) -> None:
+    page.goto(stack.url("localhost", "/staff/login/"))
     # Wagtail's own strings come out in Chinese for a zh-CN browser.
     expect(page.locator("form")).to_contain_text("登录")
     page.fill("#id_username", STAFF_USERNAME)
     page.fill("#id_password", STAFF_PASSWORD)
     with page.expect_navigation():
         page.locator('form button[type="submit"]').click()
-    expect(page).to_have_url(live_stack.url("localhost", "/staff/"))
+    expect(page).to_have_url(stack.url("localhost", "/staff/"))
+
+
+def test_staff_console_dashboard_and_tenant_list(live_stack, staff_user, tenant_a, page):
+    staff_login(page, live_stack)
 
     panel = page.locator('[data-panel="staff-overview"]')
     expect(panel).to_contain_text("平台概况")
     expect(panel).to_contain_text("阿尔法鲜果")  # latest sign-ups
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     expect(page).to_have_title(re.compile("控制面板"))  # Wagtail's "Dashboard"
-    # The merchant console's screens are not part of the staff console.
     expect(page.locator("body")).not_to_contain_text("店铺概况")
 
     response = page.goto(live_stack.url("localhost", "/staff/tenants/"))
     assert response.status == 200
-    row = page.locator("table tbody tr", has_text="阿尔法鲜果")
+    listing = page.locator("table.listing tbody")
+    row = listing.locator("tr", has_text="阿尔法鲜果")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("alpha")
-    expect(page.locator("table tbody")).to_contain_text("布拉沃旅行")
+    expect(listing).to_contain_text("布拉沃旅行")
 
     # Merchant screens answer 404 on the staff side (same session, page left on the list).
     assert page.request.get(live_stack.url("localhost", "/staff/catalog/products/")).status == 404
@@ -125,7 +129,7 @@ def test_merchant_console_through_platform_and_single_use_link(live_stack, tenan
 
     response = page.goto(live_stack.url("alpha.localhost", "/console/catalog/products/"))
     assert response.status == 200
-    expect(page.locator("table tbody")).to_contain_text(PRODUCT_TITLE)
+    expect(page.locator("table.listing tbody")).to_contain_text(PRODUCT_TITLE)
     expect(page).to_have_title(re.compile("商品"))
 
     # Replaying the link: in the owner's own browser …
@@ -145,6 +149,22 @@ def test_merchant_console_through_platform_and_single_use_link(live_stack, tenan
         expect(other_page).to_have_url(re.compile(r"/console/login/"))
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("side", ["staff", "merchant"])
+def test_sidebar_offers_only_this_consoles_screens(live_stack, staff_user, tenant_a, page, side):
+    if side == "staff":
+        staff_login(page, live_stack)
+        shown, absent = [("link", "商户")], [("button", "商品管理"), ("button", "用户与推广")]
+    else:
+        platform_login(page, live_stack)
+        enter_console(page, live_stack, "alpha")
+        shown, absent = [("button", "商品管理"), ("button", "用户与推广")], [("link", "商户")]
+    nav = page.get_by_role("navigation", name="主菜单")  # drawn by Wagtail's sidebar JS
+    for role, name in shown:
+        expect(nav.get_by_role(role, name=name, exact=True)).to_be_visible()
+    for role, name in absent:
+        expect(nav.get_by_role(role, name=name, exact=True)).to_have_count(0)
 
 
 def test_a_console_session_does_not_open_another_stores_console(live_stack, tenant_a, tenant_b, page):
@@ -180,24 +200,44 @@ def test_unknown_store_host_shows_not_found(live_stack, page):
     expect(page.locator("body")).to_contain_text("nosuchshop.localhost")
 
 
+def test_unknown_store_host_shows_not_found_in_english_too(live_stack, browser):
+    context = new_context(browser, locale="en-US", extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    try:
+        page = context.new_page()
+        response = page.goto(live_stack.url("nosuchshop.localhost", "/"))
+        assert response.status == 404
+        expect(page.get_by_role("heading", name="Store not found")).to_be_visible()
+        expect(page.locator("body")).not_to_contain_text("店铺不存在")
+    finally:
+        context.close()
+
+
 def test_platform_language_selector(live_stack, page):
     page.goto(live_stack.url("localhost", "/accounts/login/"))
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     heading = page.locator("main h2")
+    username_label = page.locator('label[for="id_username"]')
     expect(heading).to_have_text("登录")
-    expect(page.locator('label[for="id_username"]')).to_have_text("手机号或用户名")
+    expect(username_label).to_have_text("手机号或用户名")
 
     with page.expect_navigation():
         page.select_option('select[name="language"]', "en")
     expect(page).to_have_url(live_stack.url("localhost", "/accounts/login/"))
     assert page.locator("html").get_attribute("lang") == "en"
+    expect(heading).to_have_text("Log in")
+    expect(username_label).to_have_text("Phone number or username")
+    expect(page.locator('label[for="id_password"]')).to_have_text("Password")
     expect(page.locator('select[name="language"]')).to_have_value("en")
-    assert any(
-        c["name"] == "django_language" and c["value"] == "en" for c in page.context.cookies(live_stack.url("localhost"))
-    )
-    if (ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo").exists():
-        # With an English catalogue our own strings must change too.
-        expect(heading).not_to_have_text("登录")
+    cookies = page.context.cookies(live_stack.url("localhost"))
+    assert any(c["name"] == "django_language" and c["value"] == "en" for c in cookies)
+
+    # The choice sticks across pages, and switching back restores Chinese.
+    page.goto(live_stack.url("localhost", "/accounts/login/"))
+    expect(heading).to_have_text("Log in")
+    with page.expect_navigation():
+        page.select_option('select[name="language"]', "zh-hans")
+    expect(heading).to_have_text("登录")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
 
 
 @pytest.mark.parametrize(
@@ -220,15 +260,21 @@ def test_wagtail_login_follows_accept_language(live_stack, browser, request, loc
         context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gunicorn serves no /static/ (no whitenoise, no static route): Wagtail admin is unstyled and its JS absent",
-)
-def test_console_assets_are_served(live_stack, page):
+@pytest.mark.parametrize("host", ["localhost", "alpha.localhost"], ids=["staff", "merchant"])
+def test_console_assets_are_served(live_stack, tenant_a, page, host):
+    """Both consoles' login pages load Wagtail's CSS and JS from /static/."""
     failed = []
-    page.on("response", lambda r: failed.append(r.url) if "/static/" in r.url and r.status >= 400 else None)
-    page.goto(live_stack.url("localhost", "/staff/login/"))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    base = "/staff/" if host == "localhost" else "/console/"
+    with page.expect_response(lambda r: "/static/wagtailadmin/css/core.css" in r.url) as css:
+        page.goto(live_stack.url(host, base + "login/"))
+    assert css.value.status == 200
+    assert "text/css" in css.value.headers.get("content-type", "")
     page.wait_for_load_state("load")
-    stylesheets = page.locator('link[rel="stylesheet"][href*="/static/"]')
-    assert stylesheets.count() > 0
-    assert failed == [], f"static assets not served: {failed[:3]}"
+    rules = page.evaluate(
+        """() => [...document.styleSheets]
+            .filter(s => (s.href || '').includes('/static/wagtailadmin/css/core.css'))
+            .reduce((n, s) => n + s.cssRules.length, 0)"""
+    )
+    assert rules > 100, "Wagtail's core.css did not apply"
+    assert failed == [], f"assets not served: {failed[:5]}"
