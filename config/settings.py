@@ -138,6 +138,7 @@ TENANT_LIMIT_SET_CALLS = True  # set search_path once per request, not per curso
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_SPARE_POOL_SIZE = env_int("TENANT_SPARE_POOL_SIZE", 3)
 TENANT_TRIAL_DAYS = 14
+TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)  # host/AppID → tenant, per process
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [

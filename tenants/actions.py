@@ -17,6 +17,7 @@ from core import outbox
 from saas_platform.accounts.models import User
 from tenants import provisioning
 from tenants.models import Domain, Industry, Tenant, TenantStatus
+from tenants.selectors import forget_cached_tenants
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
@@ -128,6 +129,7 @@ def set_tenant_status(*, tenant: Tenant, status: str) -> Tenant:
             )
         locked.status = status
         locked.save(update_fields=["status"])
+        transaction.on_commit(forget_cached_tenants)
     return locked
 
 
@@ -139,5 +141,6 @@ def bind_wechat_appid(*, tenant: Tenant, appid: str) -> Tenant:
         if Tenant.objects.filter(wechat_appid=appid).exclude(pk=tenant.pk).exists():
             raise ValidationError({"wechat_appid": _("该小程序 AppID 已绑定其他店铺。")})
         Tenant.objects.filter(pk=tenant.pk).update(wechat_appid=appid)
+        transaction.on_commit(forget_cached_tenants)
     tenant.wechat_appid = appid
     return tenant

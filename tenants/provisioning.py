@@ -87,11 +87,12 @@ def rename_schema(old: str, new: str) -> None:
         cur.execute(f'ALTER SCHEMA "{old}" RENAME TO "{new}"')
 
 
-def refill_spare_pool(size: int | None = None) -> int:
+def refill_spare_pool(size: int | None = None, *, wait: bool = False) -> int:
     """Clone spares until the pool holds ``size`` valid ones. Returns how many were made.
 
-    One refill at a time (advisory lock); each spare is created in its own transaction, so a
-    crash leaves either a registered spare or nothing."""
+    One refill at a time (advisory lock): a concurrent call returns 0 at once, or with
+    ``wait=True`` waits for the running refill and then tops up. Each spare is created in its own
+    transaction, so a crash leaves either a registered spare or nothing."""
     size = settings.TENANT_SPARE_POOL_SIZE if size is None else size
     if not schema_exists(template_schema()):
         log.warning("template schema %s missing: run migrate_all", template_schema())
@@ -99,9 +100,12 @@ def refill_spare_pool(size: int | None = None) -> int:
     made = 0
     connection.set_schema_to_public()
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", [REFILL_LOCK_KEY])
-        if not cur.fetchone()[0]:
-            return 0
+        if wait:
+            cur.execute("SELECT pg_advisory_lock(%s)", [REFILL_LOCK_KEY])
+        else:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", [REFILL_LOCK_KEY])
+            if not cur.fetchone()[0]:
+                return 0
     try:
         fingerprint = schema_fingerprint(template_schema())
         if fingerprint != code_fingerprint():

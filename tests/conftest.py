@@ -35,7 +35,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         provisioning.ensure_template()
-        provisioning.refill_spare_pool(size=2)
+        provisioning.refill_spare_pool(size=2, wait=True)
         public, _ = Tenant.objects.get_or_create(
             schema_name="public", defaults={"slug": "platform", "name": "平台", "status": "active"}
         )
