@@ -94,6 +94,8 @@ def refill_spare_pool(size: int | None = None, *, wait: bool = False) -> int:
     ``wait=True`` waits for the running refill and then tops up. Each spare is created in its own
     transaction, so a crash leaves either a registered spare or nothing."""
     size = settings.TENANT_SPARE_POOL_SIZE if size is None else size
+    if connection.in_atomic_block:
+        raise RuntimeError("refill_spare_pool commits each spare itself: call it outside a transaction")
     if not schema_exists(template_schema()):
         log.warning("template schema %s missing: run migrate_all", template_schema())
         return 0
