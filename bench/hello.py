@@ -197,22 +197,29 @@ def prepare() -> int:
 
 
 def queries_per_request(targets: dict[str, tuple[str, str]]) -> dict[str, int]:
-    """SQL statements per request, counted in-process with Django's test client (the connection
-    health check that runs at the start of each real request is not included)."""
+    """SQL statements per request, counted in-process with Django's test client after one warm-up
+    request (the connection health check, run at the start of each real request by
+    CONN_HEALTH_CHECKS, bypasses Django's cursor wrappers and is not counted)."""
     from django.db import connection, connections
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     counts = {}
     client = Client()
     for name, (host, path) in targets.items():
         host = host.split(":")[0]
-        client.get(path, HTTP_HOST=host)  # warm
-        with CaptureQueriesContext(connection) as ctx:
+        client.get(path, HTTP_HOST=host)  # warm (caches, first search_path)
+        statements: list[str] = []
+
+        def count(execute, sql, params, many, context, statements=statements):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             resp = client.get(path, HTTP_HOST=host)
         if resp.status_code != 200:
             raise RuntimeError(f"{name}: {path} on {host} answered {resp.status_code}")
-        counts[name] = len(ctx.captured_queries)
+        counts[name] = len(statements)
+        log(f"{name}: {len(statements)} statements: " + " | ".join(s.split(" FROM ")[0][:40] for s in statements))
     connections.close_all()
     return counts
 

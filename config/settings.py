@@ -98,6 +98,8 @@ SHARED_APPS = [
     "core",
     "saas_platform.accounts",
     "saas_platform.console",
+    "saas_platform.onboarding",
+    "saas_platform.review",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -107,6 +109,7 @@ SHARED_APPS = [
     *WAGTAIL_APPS,
     "rest_framework",
     "drf_spectacular",
+    "integrations.wechat",
 ]
 
 TENANT_APPS = [
@@ -122,6 +125,7 @@ TENANT_APPS = [
     "mall.promoters",
     "mall.orders",
     "mall.api",
+    "mall.payments",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -145,13 +149,13 @@ MIDDLEWARE = [
     # Static files first: they are the same for every host and need no tenant lookup.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.TenantResolutionMiddleware",
-    "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -281,8 +285,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "core.relay_outbox", "schedule": env_int("OUTBOX_RELAY_SECONDS", 5)},
     "refill-spare-schemas": {"task": "tenants.refill_spare_pool", "schedule": 60.0},
+    "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
 }
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
+
+# Onboarding and review (saas_platform/onboarding, saas_platform/review).
+SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")
+SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / ".data" / "sms.jsonl"))
+SMS_LIMIT_PER_PHONE_DAY = env_int("SMS_LIMIT_PER_PHONE_DAY", 10)
+SMS_LIMIT_PER_IP_HOUR = env_int("SMS_LIMIT_PER_IP_HOUR", 20)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)  # then the account is locked …
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)  # … for this long
+LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10 minutes
+QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
+LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in a phone frame
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -319,3 +337,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
 }
+
+# WeChat (integrations/wechat; docs/wechat.md). Production sets the real hosts' credentials;
+# `make run` and the tests point these at the local emulator (keys generated at start, never
+# committed). Keys come inline (`…_KEY`) or from a file (`…_KEY_FILE`).
+WECHAT_API_BASE_URL = env("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")
+WECHAT_AUTHORIZE_PAGE_URL = env("WECHAT_AUTHORIZE_PAGE_URL", "https://mp.weixin.qq.com/cgi-bin/componentloginpage")
+WECHAT_PAY_BASE_URL = env("WECHAT_PAY_BASE_URL", "https://api.mch.weixin.qq.com")
+WECHAT_COMPONENT_APPID = env("WECHAT_COMPONENT_APPID", "")
+WECHAT_COMPONENT_APPSECRET = env("WECHAT_COMPONENT_APPSECRET", "")
+WECHAT_COMPONENT_TOKEN = env("WECHAT_COMPONENT_TOKEN", "")
+WECHAT_COMPONENT_AES_KEY = env("WECHAT_COMPONENT_AES_KEY", "")
+WECHAT_PAY_MCHID = env("WECHAT_PAY_MCHID", "")
+WECHAT_PAY_APPID = env("WECHAT_PAY_APPID", "")  # AppID for Native (PC QR) payments
+WECHAT_PAY_APIV3_KEY = env("WECHAT_PAY_APIV3_KEY", "")
+WECHAT_PAY_CERT_SERIAL_NO = env("WECHAT_PAY_CERT_SERIAL_NO", "")
+WECHAT_PAY_PRIVATE_KEY = env("WECHAT_PAY_PRIVATE_KEY", "")
+WECHAT_PAY_PRIVATE_KEY_FILE = env("WECHAT_PAY_PRIVATE_KEY_FILE", "")
+WECHAT_PAY_PUBLIC_KEY_ID = env("WECHAT_PAY_PUBLIC_KEY_ID", "")
+WECHAT_PAY_PUBLIC_KEY = env("WECHAT_PAY_PUBLIC_KEY", "")
+WECHAT_PAY_PUBLIC_KEY_FILE = env("WECHAT_PAY_PUBLIC_KEY_FILE", "")
+WECHAT_TRANSFER_SCENE_ID = env("WECHAT_TRANSFER_SCENE_ID", "1000")
+# Where WeChat reaches us: pushes and notifies go to the platform host.
+WECHAT_NOTIFY_BASE_URL = env("WECHAT_NOTIFY_BASE_URL", f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}")
+WECHAT_CONNECT_TIMEOUT = float(env("WECHAT_CONNECT_TIMEOUT", "3"))
+WECHAT_READ_TIMEOUT = float(env("WECHAT_READ_TIMEOUT", "10"))
+WECHAT_RETRIES = env_int("WECHAT_RETRIES", 2)
+WECHAT_RETRY_BACKOFF = float(env("WECHAT_RETRY_BACKOFF", "0.3"))
+WECHAT_EMULATOR_URL = env("WECHAT_EMULATOR_URL", "")  # development only: linked from the console
+if PRODUCTION and WECHAT_EMULATOR_URL:
+    raise ImproperlyConfigured("Refusing to start in production: WECHAT_EMULATOR_URL is a development setting")

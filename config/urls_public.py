@@ -6,11 +6,15 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 from core.health import healthz
 from saas_platform.accounts import views as account_views
+from saas_platform.review.views import review_file
 
 urlpatterns = [
     path("", account_views.landing, name="landing"),
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("saas_platform.accounts.urls")),
+    path("accounts/", include("saas_platform.onboarding.urls")),
+    path("review-files/", review_file, name="review_file"),
     path("staff/", include(wagtailadmin_urls)),
+    path("wechat/", include("integrations.wechat.urls")),
 ]

@@ -9,12 +9,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 from core.health import healthz
 from mall.storefront_views import store_home
 from saas_platform.accounts.views import console_link
+from saas_platform.review.views import review_file
 
 urlpatterns = [
     path("", store_home, name="store_home"),
     path("healthz", healthz),
     path("i18n/setlang/", set_language, name="set_language"),
     path("console-link/", console_link, name="console_link"),
+    path("review-files/", review_file, name="review_file"),
     path("console/", include(wagtailadmin_urls)),
     path("api/v1/", include("mall.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -221,6 +221,30 @@ def serve_processes(port: int, *, workers: int = 3, beat: bool = True, log_dir: 
     return procs
 
 
+def start_wechat_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
+    """The local WeChat emulator, unless real WeChat is configured (WECHAT_API_BASE_URL). Its keys
+    are generated under .data/wechat-emulator (never committed); its WECHAT_* settings go into
+    this process's environment, so every child gets them."""
+    if os.environ.get("WECHAT_API_BASE_URL"):
+        log("WeChat from the WECHAT_* settings (no emulator)")
+        return None, ""
+    data_dir = DATA / "wechat-emulator"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env_file = data_dir / "env.json"
+    env_file.unlink(missing_ok=True)
+    port = free_port(int(os.environ.get("WECHAT_EMULATOR_PORT", "8400")))
+    domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
+    args = ["--port", str(port), "--data-dir", str(data_dir), "--callback-base", f"http://{domain}:{web_port}"]
+    proc = subprocess.Popen([sys.executable, "-m", "integrations.wechat.emulator", *args], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while not env_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the WeChat emulator did not start")
+        time.sleep(0.1)
+    os.environ.update(json.loads(env_file.read_text()))
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def cmd_run() -> int:
     ensure_services(dbname="fenxiao", valkey_dir="valkey")
     port = free_port(int(os.environ.get("PORT", "8000")))
@@ -239,6 +263,9 @@ def cmd_run() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        wechat, wechat_url = start_wechat_emulator(port)
+        if wechat is not None:
+            children.append(wechat)
         log("migrating (public, template, tenants, spare schemas)…")
         manage("migrate_all", "-v", "0")
         manage("collectstatic", "--noinput", "-v", "0")
@@ -247,7 +274,9 @@ def cmd_run() -> int:
         manage("seed_demo", "--summary", str(summary_path))
         children.extend(serve_processes(port, log_dir=None))
         wait_healthy(port)
-        print_summary(json.loads(summary_path.read_text()), port)
+        if wechat is not None:  # the demo stores' mini-programs, authorised on the emulator
+            subprocess.run([sys.executable, str(ROOT / "manage.py"), "wechat_demo_bind"], cwd=ROOT, check=False)
+        print_summary(json.loads(summary_path.read_text()), port, wechat_url)
         while True:
             for child in children:
                 if child.poll() is not None:
@@ -261,7 +290,7 @@ def cmd_run() -> int:
         return 1
 
 
-def print_summary(summary: dict, port: int) -> None:
+def print_summary(summary: dict, port: int, wechat_url: str = "") -> None:
     p = f":{port}"
     lines = [
         "",
@@ -283,6 +312,8 @@ def print_summary(summary: dict, port: int) -> None:
             f"   API docs          http://{m['slug']}.localhost{p}/api/docs/",
             f"   merchant login    {m['phone']} / {m['password']}   at http://localhost{p}/accounts/login/",
         ]
+    if wechat_url:
+        lines.append(f" WeChat emulator (inspector, cashier) {wechat_url}/_emulator/")
     lines.append("=" * 72)
     print("\n".join(lines), flush=True)
 

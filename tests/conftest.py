@@ -29,10 +29,21 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+
     from core.management.commands.seed_demo import Command as Seed  # noqa: F401 (imports every app)
     from tenants import provisioning
     from tenants.models import Domain, Tenant
 
+    # pytest-django creates the test database only when some collected test is marked for the
+    # database; a run of `committed`-only tests must never touch the developer's database.
+    own = None
+    test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    if connection.settings_dict["NAME"] != test_name:
+        with django_db_blocker.unblock():
+            own = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    assert connection.settings_dict["NAME"] == test_name, "tests must run on the test database"
     with django_db_blocker.unblock():
         provisioning.ensure_template()
         provisioning.refill_spare_pool(size=2, wait=True)
@@ -41,6 +52,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
         Domain.objects.get_or_create(domain="localhost", defaults={"tenant": public, "is_primary": True})
     yield
+    if own is not None:
+        with django_db_blocker.unblock():
+            connection.close()
+            teardown_databases(own, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (per IP, per phone) are kept in Redis across runs; every browser test
+    comes from 127.0.0.1, so a run starts from zero. Only our ``rl:`` keys are removed."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    for key in client.scan_iter(match="*:rl:*", count=500):
+        client.delete(key)
+    client.close()
 
 
 def make_owner(username: str, phone: str, password: str = "Test-Pass-2026"):
@@ -76,8 +104,9 @@ def tenant_b(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def committed(django_db_blocker):
-    """Autocommit database access, for data other processes (server, worker) must see."""
+def committed(django_db_setup, django_db_blocker):
+    """Autocommit database access (on the test database), for data other processes (server,
+    worker) must see."""
     with django_db_blocker.unblock():
         yield
     connection.set_schema_to_public()
@@ -134,6 +163,18 @@ class Stack:
     port: int
     procs: list
     log_dir: Path
+    sms_file: Path
+
+    def sms_code(self, phone: str) -> str:
+        """The latest code the SMS sender sent to ``phone``."""
+        import json
+        import re
+
+        lines = self.sms_file.read_text(encoding="utf-8").splitlines() if self.sms_file.exists() else []
+        texts = [json.loads(line)["text"] for line in lines if json.loads(line)["phone"] == phone]
+        if not texts:
+            raise AssertionError(f"no SMS was sent to {phone}")
+        return re.search(r"验证码 (\d{6})", texts[-1]).group(1)
 
     def url(self, host: str, path: str = "/") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -192,11 +233,18 @@ def stop_processes(procs: list) -> None:
 def live_stack(tenant_a, tenant_b, django_db_blocker):
     port = free_port()
     log_dir = ARTIFACTS / f"stack-{port}"
-    env = subprocess_env(PUBLIC_PORT=port, OUTBOX_RELAY_SECONDS=2)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    sms_file = log_dir / "sms.jsonl"
+    env = subprocess_env(
+        PUBLIC_PORT=port,
+        OUTBOX_RELAY_SECONDS=2,
+        SMS_BACKEND="integrations.sms.backends.FileSender",  # the tests read codes from the sender's file
+        SMS_FILE_PATH=sms_file,
+    )
     procs = start_processes(env, port, log_dir, beat=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", "localhost")
-        stack = Stack(port=port, procs=procs, log_dir=log_dir)
+        stack = Stack(port=port, procs=procs, log_dir=log_dir, sms_file=sms_file)
         deadline = time.monotonic() + 60
         while stack.get("localhost", "/healthz")[0] != 200:  # the worker answers pings
             if time.monotonic() > deadline:

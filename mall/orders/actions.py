@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +16,9 @@ from mall.catalog.models import Product
 from mall.customers.models import Customer
 from mall.orders.models import ORDER_TRANSITIONS, Order, OrderLine, OrderStatus
 from mall.promoters.models import Promoter
+
+if TYPE_CHECKING:
+    from mall.payments.models import Payment
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
@@ -94,3 +99,52 @@ def transition_order(*, order: Order, to: str) -> Order:
                 Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
         locked.save(update_fields=fields)
     return locked
+
+
+def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_at: datetime) -> Payment:
+    """Mark an order paid from WeChat Pay's word (its notify, or a query). Idempotent: the
+    same transaction id again returns the payment already recorded (unique constraint, same
+    transaction as the status change). The amount must equal the order's total."""
+    from mall.payments.models import Payment
+
+    if not transaction_id:
+        raise ValidationError({"transaction_id": _("缺少微信支付单号。")})
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationError({"amount_fen": _("金额须为正整数（分）。")})
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(order_no=order_no).first()
+        if order is None:
+            raise ValidationError({"order_no": ValidationError(_("订单不存在。"), code="unknown_order")})
+        existing = Payment.objects.filter(transaction_id=transaction_id).first()
+        if existing is not None:
+            if existing.order_id != order.pk:
+                raise ValidationError({"transaction_id": _("该微信支付单号已记在另一个订单上。")})
+            return existing
+        if amount_fen != order.total_fen:
+            raise ValidationError(
+                {
+                    "amount_fen": ValidationError(
+                        _("支付金额 %(paid)s 分与订单应付 %(total)s 分不一致。")
+                        % {"paid": amount_fen, "total": order.total_fen},
+                        code="amount_mismatch",
+                    )
+                }
+            )
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            raise ValidationError(
+                {
+                    "status": ValidationError(
+                        _("订单状态为“%(s)s”，不能再记一笔支付。") % {"s": order.get_status_display()},
+                        code="not_payable",
+                    )
+                }
+            )
+        payment = Payment.objects.create(
+            order=order, transaction_id=transaction_id, amount_fen=amount_fen, paid_at=paid_at
+        )
+        order.status = OrderStatus.PAID
+        order.paid_at = paid_at
+        order.paid_fen = amount_fen
+        order.save(update_fields=["status", "paid_at", "paid_fen"])
+        outbox.record("mall.orders.effects.count_sales", order_id=order.pk)
+    return payment

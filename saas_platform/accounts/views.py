@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from saas_platform.accounts.actions import issue_console_link, redeem_console_link
+from saas_platform.accounts.forms import PlatformAuthenticationForm
 from tenants.models import Tenant
 
 
@@ -17,6 +18,7 @@ def landing(request):
 
 class PlatformLoginView(LoginView):
     template_name = "platform/login.html"
+    authentication_form = PlatformAuthenticationForm
     redirect_authenticated_user = True
 
 
@@ -39,11 +41,11 @@ def console_link(request):
     """Tenant host: turn a console link into a console session (403 if replayed, expired or
     meant for another store)."""
     try:
-        user = redeem_console_link(token=request.GET.get("token", ""), tenant=connection.tenant)
+        user, next_path = redeem_console_link(token=request.GET.get("token", ""), tenant=connection.tenant)
     except PermissionDenied as exc:
         return HttpResponseForbidden(
             render(request, "errors/forbidden.html", {"reason": str(exc)}).content,
             content_type="text/html; charset=utf-8",
         )
     auth.login(request, user, backend="saas_platform.accounts.backends.PhoneOrUsernameBackend")
-    return redirect("/console/")
+    return redirect(next_path)

@@ -1,6 +1,7 @@
 from django.db import connection
 from django.db.models import Count, Sum
 
+from saas_platform.review.selectors import review_queue
 from tenants.models import Tenant, TenantStatus
 
 
@@ -11,6 +12,7 @@ def staff_dashboard() -> dict:
         "merchant_count": merchants.count(),
         "by_status": [(label, by_status.get(value, 0)) for value, label in TenantStatus.choices],
         "latest": list(merchants.order_by("-created")[:5]),
+        "pending_documents": list(review_queue()[:10]),
     }
 
 

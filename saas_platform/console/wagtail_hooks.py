@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -7,7 +8,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from saas_platform.console import scope
 from saas_platform.console.selectors import merchant_dashboard, staff_dashboard
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStatus
 
 
 class TenantViewSet(ModelViewSet):
@@ -62,7 +63,8 @@ def scope_main_menu(request, menu_items):
 
 
 class ConsoleScopeMiddleware:
-    """404 for the other console's screens (e.g. /staff/catalog/ on the platform host)."""
+    """404 for the other console's screens (e.g. /staff/catalog/ on the platform host); a
+    suspended or read-only store's console refuses every change (it stays readable)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -74,4 +76,9 @@ class ConsoleScopeMiddleware:
                 rest = path[len(base) :]
                 if any(rest.startswith(p + "/") or rest == p for p in scope.hidden_prefixes()):
                     raise Http404
+        if path.startswith("/console/") and request.method not in ("GET", "HEAD", "OPTIONS"):
+            tenant = getattr(request, "tenant", None)
+            if tenant is not None and tenant.status in (TenantStatus.SUSPENDED, TenantStatus.READ_ONLY):
+                if not path.startswith(("/console/login/", "/console/logout/")):
+                    return render(request, "errors/read_only.html", {"tenant": tenant}, status=403)
         return self.get_response(request)

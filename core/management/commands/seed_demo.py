@@ -2,10 +2,12 @@
 industries with products, shoppers, promoters (two levels) and orders in several states."""
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core import crypto
@@ -19,6 +21,29 @@ from saas_platform.accounts.models import User
 from tenants.actions import provision_tenant
 from tenants.models import Domain, Tenant
 
+
+def demo_pdf(title: str) -> bytes:
+    """A small, valid one-page PDF standing in for a scanned licence."""
+    text = title.encode("ascii", "replace").decode()
+    stream = f"BT /F1 18 Tf 72 720 Td (DEMO QUALIFICATION: {text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
 STAFF = {"username": "staff", "password": "Fenxiao-Staff-2026", "phone": "13900000000"}
 
 MERCHANTS = [
@@ -30,6 +55,21 @@ MERCHANTS = [
         "phone": "13800138001",
         "password": "Demo-Merchant-01",
         "owner_name": "李春燕",
+        "onboarding": {
+            "categories": ["food", "retail"],
+            "template": "fresh",
+            "company": "昆明鲜果园农产品有限公司",
+            "credit_code": "91530102MA6NX1234K",
+            "address": "云南省昆明市官渡区螺蛳湾国际商贸城 3 栋 12 号",
+            "mchid": "1900001001",
+            "licence_days": 20,
+            "documents": [
+                ("business_licence", "approved"),
+                ("legal_person_id", "approved"),
+                ("icp_filing", "approved"),
+                ("food_licence", "approved"),
+            ],
+        },
         "catalog": {
             "时令水果": [
                 ("云南蒙自石榴 5斤装", "籽粒饱满 现摘现发", 5990, 200, True),
@@ -58,6 +98,21 @@ MERCHANTS = [
         "phone": "13800138002",
         "password": "Demo-Merchant-02",
         "owner_name": "周建国",
+        "onboarding": {
+            "categories": ["travel"],
+            "template": "blank",
+            "company": "大理云游四方国际旅行社有限公司",
+            "credit_code": "91532901MA6P5678XH",
+            "address": "云南省大理白族自治州大理市古城复兴路 88 号",
+            "mchid": "1900001002",
+            "licence_days": 365,
+            "documents": [
+                ("business_licence", "approved"),
+                ("legal_person_id", "pending"),
+                ("icp_filing", "pending"),
+                ("travel_licence", "rejected"),
+            ],
+        },
         "catalog": {
             "周边游": [
                 ("大理洱海一日游（含午餐）", "专车接送 小团 12 人", 29800, 80, True),
@@ -128,7 +183,49 @@ class Command(BaseCommand):
         with schema_context(tenant.schema_name):
             if not Product.objects.exists():
                 self._store(spec)
+        self._onboarding(tenant, spec)
         return tenant
+
+    def _onboarding(self, tenant: Tenant, spec) -> None:
+        """Profile, checklist progress and qualifications in several review states."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from saas_platform.onboarding.models import MerchantProfile
+        from saas_platform.review.actions import approve_document, reject_document, submit_document
+        from saas_platform.review.models import QualificationDocument
+
+        info = spec["onboarding"]
+        profile, created = MerchantProfile.objects.get_or_create(
+            tenant=tenant,
+            defaults={
+                "service_categories": info["categories"],
+                "template_key": info["template"],
+                "template_version": 1,
+                "company_name": info["company"],
+                "credit_code": info["credit_code"],
+                "legal_person": spec["owner_name"],
+                "address": info["address"],
+                "phone": spec["phone"],
+                "wechat_pay_mchid": info["mchid"],
+            },
+        )
+        if QualificationDocument.objects.filter(tenant=tenant).exists():
+            return
+        staff = User.objects.get(username=STAFF["username"])
+        expires = timezone.localdate() + timedelta(days=info["licence_days"])
+        for kind, outcome in info["documents"]:
+            pdf = demo_pdf(f"{tenant.name} {kind}")
+            doc = submit_document(
+                tenant=tenant,
+                kind=kind,
+                upload=SimpleUploadedFile(f"{kind}.pdf", pdf, content_type="application/pdf"),
+                number=f"{info['credit_code'][:10]}{len(kind):02d}",
+                expires_on=expires if kind.endswith("licence") else None,
+            )
+            if outcome == "approved":
+                approve_document(document=doc, reviewer=staff)
+            elif outcome == "rejected":
+                reject_document(document=doc, reviewer=staff, reason="许可证照片反光，编号看不清，请重新拍摄上传。")
 
     @transaction.atomic
     def _store(self, spec) -> None:

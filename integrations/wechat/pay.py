@@ -1,0 +1,313 @@
+"""WeChat Pay API v3 through wechatpayv3, wrapped in one place.
+
+wechatpayv3 answers ``(status, text)`` instead of raising, has no retries, and keeps its base
+URL in a private attribute: ``PayClient`` sets the gateway from ``WECHAT_PAY_BASE_URL``, retries
+5xx and timeouts with backoff, turns every non-2xx answer into ``WeChatPayError`` (code and
+message kept) and returns parsed JSON. It is built in public-key mode (``WECHAT_PAY_PUBLIC_KEY``
+and ``WECHAT_PAY_PUBLIC_KEY_ID``), so construction makes no network call.
+
+Which tenant an ``out_trade_no`` belongs to: ``"<tenant id>_<order no>"`` (``trade_no_for`` /
+``parse_trade_no``); refund numbers are ``"<tenant id>_R<…>"``. Notifies arrive on one shared
+URL and carry ``out_trade_no``, so the tenant is always found from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from wechatpayv3 import WeChatPay, WeChatPayType
+
+from integrations.wechat.conf import notify_url, pay_private_key, pay_public_key, require
+from integrations.wechat.errors import WeChatPayError, WeChatSignatureError, WeChatUnavailable
+
+log = logging.getLogger(__name__)
+
+PAY_NOTIFY_PATH = "/wechat/pay/notify/"
+REFUND_NOTIFY_PATH = "/wechat/pay/refund-notify/"
+TRANSFER_NOTIFY_PATH = "/wechat/pay/transfer-notify/"
+TRADE_NO_RE = re.compile(r"^(\d{1,9})_([0-9A-Za-z]{1,22})$")
+
+
+def trade_no_for(*, tenant_id: int, order_no: str) -> str:
+    return f"{tenant_id}_{order_no}"
+
+
+def parse_trade_no(out_trade_no: str) -> tuple[int, str] | None:
+    """``(tenant id, order no)``, or None for a number we never issued."""
+    m = TRADE_NO_RE.match(out_trade_no or "")
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def refund_no_for(*, tenant_id: int, refund_pk: int) -> str:
+    return f"{tenant_id}_R{refund_pk:010d}"
+
+
+@dataclass(frozen=True)
+class Notify:
+    id: str
+    event_type: str
+    resource: dict
+
+
+class PayClient:
+    def __init__(self, *, appid: str | None = None):
+        require("WECHAT_PAY_MCHID", "WECHAT_PAY_APIV3_KEY", "WECHAT_PAY_CERT_SERIAL_NO", "WECHAT_PAY_PUBLIC_KEY_ID")
+        self.appid = appid or settings.WECHAT_PAY_APPID
+        self._pay = WeChatPay(
+            wechatpay_type=WeChatPayType.MINIPROG,
+            mchid=settings.WECHAT_PAY_MCHID,
+            private_key=pay_private_key(),
+            cert_serial_no=settings.WECHAT_PAY_CERT_SERIAL_NO,
+            appid=self.appid,
+            apiv3_key=settings.WECHAT_PAY_APIV3_KEY,
+            notify_url=notify_url(PAY_NOTIFY_PATH),
+            timeout=(settings.WECHAT_CONNECT_TIMEOUT, settings.WECHAT_READ_TIMEOUT),
+            public_key=pay_public_key(),
+            public_key_id=settings.WECHAT_PAY_PUBLIC_KEY_ID,
+        )
+        self._pay._core._gate_way = settings.WECHAT_PAY_BASE_URL.rstrip("/")  # the one private attribute
+
+    # -- the one wrapper ----------------------------------------------------------------
+    def _call(self, name: str, *args, **kwargs) -> dict:
+        attempts = settings.WECHAT_RETRIES + 1
+        last = None
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(settings.WECHAT_RETRY_BACKOFF * (2 ** (attempt - 1)))
+            try:
+                status, text = getattr(self._pay, name)(*args, **kwargs)
+            except requests.RequestException as exc:  # timeouts, refused connections
+                last = WeChatUnavailable(None, f"微信支付无法连接或超时：{exc.__class__.__name__}")
+                log.warning("wechat pay %s attempt %s: %s", name, attempt + 1, exc)
+                continue
+            except Exception as exc:  # wechatpayv3 raises bare Exception on a bad signature or argument
+                if "signature" in str(exc):
+                    raise WeChatSignatureError("SIGN_ERROR", "微信支付应答签名验证失败") from exc
+                raise WeChatPayError("PARAM_ERROR", str(exc)) from exc
+            if status >= 500:
+                last = WeChatUnavailable(None, f"微信支付暂时不可用（HTTP {status}）", status=status)
+                log.warning("wechat pay %s attempt %s: HTTP %s", name, attempt + 1, status)
+                continue
+            data = _json(text)
+            if status >= 400:
+                raise WeChatPayError(data.get("code", str(status)), data.get("message", ""), status=status)
+            return data
+        raise last
+
+    # -- payments -------------------------------------------------------------------------
+    def prepay_miniprogram(
+        self,
+        *,
+        out_trade_no: str,
+        description: str,
+        amount_fen: int,
+        openid: str,
+        appid: str,
+        profit_sharing: bool = False,
+        attach: str | None = None,
+    ) -> dict:
+        """JSAPI/mini-program prepay: returns ``{"prepay_id"}`` plus the parameters
+        ``wx.requestPayment`` needs (signed over appid, timestamp, nonce, package)."""
+        _check_amount(amount_fen)
+        data = self._call(
+            "pay",
+            description=description,
+            out_trade_no=out_trade_no,
+            amount={"total": amount_fen, "currency": "CNY"},
+            payer={"openid": openid},
+            attach=attach,
+            settle_info={"profit_sharing": True} if profit_sharing else None,
+            appid=appid,
+            pay_type=WeChatPayType.MINIPROG,
+        )
+        return {"prepay_id": data["prepay_id"], "pay_params": self.request_payment_params(appid, data["prepay_id"])}
+
+    def prepay_native(
+        self,
+        *,
+        out_trade_no: str,
+        description: str,
+        amount_fen: int,
+        profit_sharing: bool = False,
+        attach: str | None = None,
+    ) -> str:
+        """Native (PC QR) prepay: returns the ``code_url`` to show as a QR code."""
+        _check_amount(amount_fen)
+        data = self._call(
+            "pay",
+            description=description,
+            out_trade_no=out_trade_no,
+            amount={"total": amount_fen, "currency": "CNY"},
+            attach=attach,
+            settle_info={"profit_sharing": True} if profit_sharing else None,
+            pay_type=WeChatPayType.NATIVE,
+        )
+        return data["code_url"]
+
+    def request_payment_params(self, appid: str, prepay_id: str) -> dict:
+        timestamp = str(int(time.time()))
+        nonce = secrets.token_hex(16)
+        package = f"prepay_id={prepay_id}"
+        return {
+            "appId": appid,
+            "timeStamp": timestamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": self._pay.sign([appid, timestamp, nonce, package]),
+        }
+
+    def query(self, *, out_trade_no: str) -> dict:
+        return self._call("query", out_trade_no=out_trade_no)
+
+    def close(self, *, out_trade_no: str) -> dict:
+        return self._call("close", out_trade_no=out_trade_no)
+
+    # -- refunds --------------------------------------------------------------------------
+    def refund(
+        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str = ""
+    ) -> dict:
+        _check_amount(refund_fen)
+        return self._call(
+            "refund",
+            out_refund_no=out_refund_no,
+            amount={"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+            out_trade_no=out_trade_no,
+            reason=reason or None,
+            notify_url=notify_url(REFUND_NOTIFY_PATH),
+        )
+
+    def query_refund(self, *, out_refund_no: str) -> dict:
+        return self._call("query_refund", out_refund_no=out_refund_no)
+
+    # -- profit sharing -------------------------------------------------------------------
+    def add_receiver(
+        self,
+        *,
+        account: str,
+        relation_type: str = "DISTRIBUTOR",
+        account_type: str = "PERSONAL_OPENID",
+        appid: str | None = None,
+    ) -> dict:
+        return self._call(
+            "profitsharing_add_receiver",
+            account_type=account_type,
+            account=account,
+            relation_type=relation_type,
+            appid=appid,
+        )
+
+    def profit_sharing_order(
+        self,
+        *,
+        transaction_id: str,
+        out_order_no: str,
+        receivers: list[dict],
+        unfreeze_unsplit: bool,
+        appid: str | None = None,
+    ) -> dict:
+        if not receivers or len(receivers) > 50:
+            raise WeChatPayError("PARAM_ERROR", "分账接收方须为 1–50 个")
+        for r in receivers:
+            _check_amount(r.get("amount"))
+        return self._call(
+            "profitsharing_order",
+            transaction_id=transaction_id,
+            out_order_no=out_order_no,
+            receivers=[dict(r) for r in receivers],
+            unfreeze_unsplit=unfreeze_unsplit,
+            appid=appid,
+        )
+
+    def profit_sharing_query(self, *, transaction_id: str, out_order_no: str) -> dict:
+        return self._call("profitsharing_order_query", transaction_id=transaction_id, out_order_no=out_order_no)
+
+    def profit_sharing_return(
+        self, *, out_order_no: str, out_return_no: str, return_mchid: str, amount_fen: int, description: str
+    ) -> dict:
+        _check_amount(amount_fen)
+        return self._call(
+            "profitsharing_return",
+            out_return_no=out_return_no,
+            return_mchid=return_mchid,
+            amount=amount_fen,
+            description=description,
+            out_order_no=out_order_no,
+        )
+
+    def profit_sharing_unfreeze(self, *, transaction_id: str, out_order_no: str, description: str) -> dict:
+        return self._call(
+            "profitsharing_unfreeze", transaction_id=transaction_id, out_order_no=out_order_no, description=description
+        )
+
+    # -- merchant transfers (the user confirms in the mini-program within 24 hours) --------
+    def transfer(
+        self,
+        *,
+        out_bill_no: str,
+        openid: str,
+        amount_fen: int,
+        remark: str,
+        appid: str | None = None,
+        user_name: str | None = None,
+    ) -> dict:
+        _check_amount(amount_fen)
+        if amount_fen < 10:
+            raise WeChatPayError("PARAM_ERROR", "商家转账最低 0.10 元")
+        return self._call(
+            "mch_transfer_bills",
+            out_bill_no=out_bill_no,
+            transfer_scene_id=settings.WECHAT_TRANSFER_SCENE_ID,
+            openid=openid,
+            transfer_amount=amount_fen,
+            transfer_remark=remark,
+            user_name=user_name if amount_fen >= 30 else None,
+            transfer_scene_report_infos=[
+                {"info_type": "岗位类型", "info_content": "推广员"},
+                {"info_type": "报酬说明", "info_content": "推广佣金"},
+            ],
+            appid=appid,
+            notify_url=notify_url(TRANSFER_NOTIFY_PATH),
+        )
+
+    def transfer_query(self, *, out_bill_no: str) -> dict:
+        return self._call("mch_transfer_bills_query", out_bill_no=out_bill_no)
+
+    def transfer_cancel(self, *, out_bill_no: str) -> dict:
+        return self._call("mch_transfer_bills_cancel", out_bill_no=out_bill_no)
+
+    # -- notifies -------------------------------------------------------------------------
+    def parse_notify(self, headers, body: bytes | str) -> Notify:
+        """Verify the signature and decrypt the resource. Raises ``WeChatSignatureError`` for a
+        wrong signature, a tampered body or an undecryptable resource."""
+        try:
+            data = self._pay.callback(headers, body)
+        except Exception as exc:  # unsupported algorithm, malformed JSON…
+            raise WeChatSignatureError("SIGN_ERROR", f"通知无法验证：{exc}") from exc
+        if not data or not isinstance(data.get("resource"), dict):
+            raise WeChatSignatureError("SIGN_ERROR", "通知签名验证或解密失败")
+        return Notify(id=str(data.get("id", "")), event_type=str(data.get("event_type", "")), resource=data["resource"])
+
+
+def _check_amount(amount) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise WeChatPayError("PARAM_ERROR", "金额须为正整数（分）")
+
+
+def _json(text) -> dict:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"message": text[:500]}
+    return data if isinstance(data, dict) else {"data": data}
