@@ -300,7 +300,8 @@ LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
 LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in a phone frame
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)  # the console previews the store (same host) in a phone frame
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -33,3 +33,42 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_price_display(self, obj) -> str:
         return format_yuan(obj.price_fen)
+
+
+class LoginSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=128, help_text="wx.login() 返回的 code")
+
+
+class LoginResultSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    customer_id = serializers.IntegerField()
+    is_new = serializers.BooleanField()
+
+
+class OrderItemSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=999)
+
+
+class PlaceOrderSerializer(serializers.Serializer):
+    items = OrderItemSerializer(many=True, allow_empty=False)
+
+
+class OrderLineOutSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    title = serializers.CharField()
+    unit_price_fen = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    amount_fen = serializers.IntegerField()
+
+
+class OrderSerializer(serializers.Serializer):
+    order_no = serializers.CharField()
+    status = serializers.CharField()
+    total_fen = serializers.IntegerField()
+    total_display = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+    lines = OrderLineOutSerializer(many=True, source="lines.all")
+
+    def get_total_display(self, obj) -> str:
+        return format_yuan(obj.total_fen)

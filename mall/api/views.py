@@ -1,12 +1,25 @@
 from django.db import connection
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mall.api.auth import IsShopper, ShopperTokenAuthentication, issue_token
 from mall.api.errors import StoreClosed
-from mall.api.serializers import ProductSerializer, StoreSerializer
+from mall.api.serializers import (
+    LoginResultSerializer,
+    LoginSerializer,
+    OrderSerializer,
+    PlaceOrderSerializer,
+    ProductSerializer,
+    StoreSerializer,
+)
 from mall.catalog.selectors import shelf_products
+from mall.customers.actions import login_shopper
+from mall.customers.models import Customer
+from mall.orders.actions import place_order
+from mall.orders.models import Order
 from tenants.models import TenantStatus
 
 APPID_PARAM = OpenApiParameter(
@@ -18,9 +31,9 @@ class StoreAPIMixin:
     """Every storefront endpoint: the tenant must be open."""
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if connection.tenant.status == TenantStatus.SUSPENDED:
+        if connection.tenant.status == TenantStatus.SUSPENDED:  # before login and permissions
             raise StoreClosed()
+        super().initial(request, *args, **kwargs)
 
 
 @extend_schema(parameters=[APPID_PARAM], responses=StoreSerializer, summary="店铺信息")
@@ -46,3 +59,49 @@ class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return shelf_products()
+
+
+@extend_schema(
+    parameters=[APPID_PARAM],
+    request=LoginSerializer,
+    responses=LoginResultSerializer,
+    summary="小程序登录（code 换会话）",
+)
+class LoginView(StoreAPIMixin, APIView):
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenant = connection.tenant
+        if not tenant.wechat_appid:
+            raise exceptions.ValidationError({"code": [_("店铺尚未绑定小程序。")]})
+        from integrations.wechat.errors import WeChatError
+        from integrations.wechat.miniprogram import MiniProgramClient
+
+        try:
+            session = MiniProgramClient(tenant.wechat_appid).login(data.validated_data["code"])
+        except WeChatError as exc:
+            raise exceptions.ValidationError(
+                {"code": [_("微信登录失败（%(code)s）：%(msg)s") % {"code": exc.code, "msg": exc.message}]}
+            )
+        existed = Customer.objects.filter(openid=session["openid"]).exists()
+        customer = login_shopper(openid=session["openid"])
+        return Response({"token": issue_token(customer), "customer_id": customer.pk, "is_new": not existed})
+
+
+@extend_schema(parameters=[APPID_PARAM], summary="我的订单 / 下单")
+class OrdersView(StoreAPIMixin, APIView):
+    authentication_classes = [ShopperTokenAuthentication]
+    permission_classes = [IsShopper]
+
+    @extend_schema(responses=OrderSerializer(many=True))
+    def get(self, request):
+        orders = Order.objects.filter(customer=request.user).prefetch_related("lines").order_by("-created")[:50]
+        return Response(OrderSerializer(orders, many=True).data)
+
+    @extend_schema(request=PlaceOrderSerializer, responses={201: OrderSerializer})
+    def post(self, request):
+        data = PlaceOrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = [(i["product_id"], i["quantity"]) for i in data.validated_data["items"]]
+        order = place_order(customer=request.user, items=items)
+        return Response(OrderSerializer(order).data, status=201)
