@@ -93,20 +93,31 @@ def choose_template(request):
     )
 
 
+def _step_form(request, form, save, *, done: str, title, back: str = "onboarding_console:overview", **context):
+    """One checklist step: show ``form``; on a valid POST call ``save(cleaned_data)`` (an action)
+    and go back, or show the action's field errors on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(back)
+    return render(request, "onboarding/console/form.html", {"form": form, "page_title": title, **context})
+
+
 def business(request):
     tenant = _tenant()
     profile = profile_for(tenant)
     initial = {k: getattr(profile, k) for k in ("company_name", "credit_code", "legal_person", "address", "phone")}
-    form = BusinessForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_business(tenant=tenant, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("主体信息已保存。"))
-            return redirect("onboarding_console:overview")
-    return render(request, "onboarding/console/form.html", {"form": form, "page_title": _("填写主体信息")})
+    return _step_form(
+        request,
+        BusinessForm(request.POST or None, initial=initial),
+        lambda data: actions.update_business(tenant=tenant, **data),
+        done=_("主体信息已保存。"),
+        title=_("填写主体信息"),
+    )
 
 
 def documents(request):
@@ -120,22 +131,16 @@ def upload_document(request, kind: str):
     tenant = _tenant()
     if kind not in required_kinds(tenant):
         raise Http404
-    form = DocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            submit_document(
-                tenant=tenant, kind=kind, upload=data["file"], number=data["number"], expires_on=data["expires_on"]
-            )
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("已提交，等待平台审核。"))
-            return redirect("onboarding_console:documents")
-    return render(
+    return _step_form(
         request,
-        "onboarding/console/form.html",
-        {"form": form, "page_title": DocumentKind(kind).label, "multipart": True},
+        DocumentForm(request.POST or None, request.FILES or None),
+        lambda d: submit_document(
+            tenant=tenant, kind=kind, upload=d["file"], number=d["number"], expires_on=d["expires_on"]
+        ),
+        done=_("已提交，等待平台审核。"),
+        title=DocumentKind(kind).label,
+        back="onboarding_console:documents",
+        multipart=True,
     )
 
 
@@ -149,34 +154,26 @@ def document_file(request, pk: int):
 
 def wechat(request):
     tenant = _tenant()
-    form = AppIdForm(request.POST or None, initial={"wechat_appid": tenant.wechat_appid or ""})
-    if request.method == "POST" and form.is_valid():
-        try:
-            bind_wechat_appid(tenant=tenant, appid=form.cleaned_data["wechat_appid"])
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("小程序已绑定。"))
-            return redirect("onboarding_console:overview")
-    return render(
+    return _step_form(
         request,
-        "onboarding/console/form.html",
-        {"form": form, "page_title": _("绑定小程序"), "bind_url": _wechat_bind_url(), "tenant": tenant},
+        AppIdForm(request.POST or None, initial={"wechat_appid": tenant.wechat_appid or ""}),
+        lambda d: bind_wechat_appid(tenant=tenant, appid=d["wechat_appid"]),
+        done=_("小程序已绑定。"),
+        title=_("绑定小程序"),
+        bind_url=_wechat_bind_url(),
+        tenant=tenant,
     )
 
 
 def pay(request):
     tenant = _tenant()
-    form = PayForm(request.POST or None, initial={"mchid": profile_for(tenant).wechat_pay_mchid})
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.set_pay_merchant(tenant=tenant, mchid=form.cleaned_data["mchid"])
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("微信支付商户号已保存。"))
-            return redirect("onboarding_console:overview")
-    return render(request, "onboarding/console/form.html", {"form": form, "page_title": _("微信支付商户号")})
+    return _step_form(
+        request,
+        PayForm(request.POST or None, initial={"mchid": profile_for(tenant).wechat_pay_mchid}),
+        lambda d: actions.set_pay_merchant(tenant=tenant, mchid=d["mchid"]),
+        done=_("微信支付商户号已保存。"),
+        title=_("微信支付商户号"),
+    )
 
 
 def preview(request):
