@@ -143,6 +143,8 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_SPARE_POOL_SIZE = env_int("TENANT_SPARE_POOL_SIZE", 3)
 TENANT_TRIAL_DAYS = 14
 TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)  # host/AppID → tenant, per process
+# How often a process reads the shared invalidation version (a suspension applies within this).
+TENANT_VERSION_CHECK_SECONDS = float(env("TENANT_VERSION_CHECK_SECONDS", "0.5"))
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
@@ -300,8 +302,8 @@ LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
 LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-X_FRAME_OPTIONS = "SAMEORIGIN"
-SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)  # the console previews the store (same host) in a phone frame
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in a phone frame
+SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

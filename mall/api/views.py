@@ -14,6 +14,7 @@ from mall.api.serializers import (
     PlaceOrderSerializer,
     ProductSerializer,
     StoreSerializer,
+    product_payload,
 )
 from mall.catalog.selectors import shelf_products
 from mall.customers.actions import login_shopper
@@ -47,18 +48,25 @@ class StoreView(StoreAPIMixin, APIView):
 
 @extend_schema(parameters=[APPID_PARAM], summary="商品列表")
 class ProductListView(StoreAPIMixin, generics.ListAPIView):
-    serializer_class = ProductSerializer
+    serializer_class = ProductSerializer  # the schema; rows are rendered by product_payload
 
     def get_queryset(self):
         return shelf_products()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([product_payload(p) for p in page])
 
 
 @extend_schema(parameters=[APPID_PARAM], summary="商品详情")
 class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
-    serializer_class = ProductSerializer
+    serializer_class = ProductSerializer  # the schema; the body is rendered by product_payload
 
     def get_queryset(self):
         return shelf_products()
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(product_payload(self.get_object()))
 
 
 @extend_schema(

@@ -38,3 +38,17 @@ def test_openapi_schema_lists_only_the_public_api(tenant_a, db):
     paths = schema.json()["paths"]
     assert "/api/v1/products" in paths
     assert all(p.startswith("/api/") for p in paths)
+
+
+def test_the_fast_product_payload_matches_the_documented_serializer(tenant_a, db):
+    from mall.api.serializers import ProductSerializer, product_payload
+    from mall.catalog.models import Category
+
+    with schema_context(tenant_a.schema_name):
+        cat = Category.objects.create(name="时令水果")
+        for p in (
+            Product.objects.create(title="带分类", price_fen=123456, stock=1, category=cat, is_hot=True),
+            Product.objects.create(title="无分类", price_fen=1, stock=0, kind="service", subtitle="卖点"),
+        ):
+            p = Product.objects.select_related("category").get(pk=p.pk)
+            assert product_payload(p) == dict(ProductSerializer(p).data)
