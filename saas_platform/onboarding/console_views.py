@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.forms import add_action_errors
 from saas_platform.onboarding import actions
 from saas_platform.onboarding.selectors import checklist, profile_for
 from saas_platform.review import storage
@@ -26,11 +27,6 @@ def _tenant():
     from tenants.models import Tenant
 
     return Tenant.objects.select_related("profile").get(pk=connection.tenant.pk)
-
-
-def _errors_into(form, exc: ValidationError) -> None:
-    for field, errs in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errs)
 
 
 class BusinessForm(forms.Form):
@@ -100,7 +96,7 @@ def _step_form(request, form, save, *, done: str, title, back: str = "onboarding
         try:
             save(form.cleaned_data)
         except ValidationError as exc:
-            _errors_into(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect(back)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.forms import add_action_errors
 from saas_platform.accounts.actions import issue_console_link
 from saas_platform.accounts.forms import client_ip
 from saas_platform.onboarding import actions
@@ -13,47 +14,41 @@ from saas_platform.onboarding.forms import ResetForm, SignUpForm, StoreForm
 from saas_platform.onboarding.models import SmsPurpose
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+def _code_form(request, form_class, template: str, purpose: str, submit):
+    """A phone + SMS code form: the 获取验证码 button sends a code; the other submits through
+    ``submit(cleaned_data)``, which returns the response. Action errors land on their fields."""
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if "send_code" in request.POST:
+                actions.send_code(phone=data["phone"], purpose=purpose, ip=client_ip(request))
+                messages.success(request, _("验证码已发送，请查收短信。"))
+                return render(request, template, {"form": form_class(initial=data), "code_sent": True})
+            return submit(data)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+    return render(request, template, {"form": form})
 
 
 def sign_up(request):
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if "send_code" in request.POST:
-                actions.send_code(phone=data["phone"], purpose=SmsPurpose.SIGN_UP, ip=client_ip(request))
-                messages.success(request, _("验证码已发送，请查收短信。"))
-                return render(request, "onboarding/signup.html", {"form": SignUpForm(initial=data), "code_sent": True})
-            if not data["agree"]:
-                raise ValidationError({"agree": _("请先阅读并同意服务协议。")})
-            user = actions.sign_up(phone=data["phone"], code=data["code"], password=data["password"], name=data["name"])
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            auth.login(request, user, backend="saas_platform.accounts.backends.PhoneOrUsernameBackend")
-            return redirect("onboarding:new_store")
-    return render(request, "onboarding/signup.html", {"form": form})
+    def submit(data):
+        if not data["agree"]:
+            raise ValidationError({"agree": _("请先阅读并同意服务协议。")})
+        user = actions.sign_up(phone=data["phone"], code=data["code"], password=data["password"], name=data["name"])
+        auth.login(request, user, backend="saas_platform.accounts.backends.PhoneOrUsernameBackend")
+        return redirect("onboarding:new_store")
+
+    return _code_form(request, SignUpForm, "onboarding/signup.html", SmsPurpose.SIGN_UP, submit)
 
 
 def reset_password(request):
-    form = ResetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if "send_code" in request.POST:
-                actions.send_code(phone=data["phone"], purpose=SmsPurpose.RESET_PASSWORD, ip=client_ip(request))
-                messages.success(request, _("验证码已发送，请查收短信。"))
-                return render(request, "onboarding/reset.html", {"form": ResetForm(initial=data), "code_sent": True})
-            actions.reset_password(phone=data["phone"], code=data["code"], password=data["password"])
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("密码已重置，请用新密码登录。"))
-            return redirect("accounts:login")
-    return render(request, "onboarding/reset.html", {"form": form})
+    def submit(data):
+        actions.reset_password(phone=data["phone"], code=data["code"], password=data["password"])
+        messages.success(request, _("密码已重置，请用新密码登录。"))
+        return redirect("accounts:login")
+
+    return _code_form(request, ResetForm, "onboarding/reset.html", SmsPurpose.RESET_PASSWORD, submit)
 
 
 @login_required
@@ -70,7 +65,7 @@ def new_store(request):
                 categories=data["categories"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             return redirect(issue_console_link(user=request.user, tenant=tenant, next_path="/console/onboarding/"))
     return render(request, "onboarding/new_store.html", {"form": form})

@@ -29,6 +29,13 @@ def _audit(*, tenant: Tenant, actor: User | None, action: str, subject: str = ""
     return AuditEntry.objects.create(tenant=tenant, actor=actor, action=action, subject=subject, reason=reason)
 
 
+def _required_reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": ValidationError(message, code="required")})
+    return reason
+
+
 def _move(doc: QualificationDocument, to: str) -> None:
     if to not in DOCUMENT_TRANSITIONS[doc.status]:
         raise ValidationError(
@@ -117,9 +124,7 @@ def approve_document(*, document: QualificationDocument, reviewer: User) -> Qual
 
 
 def reject_document(*, document: QualificationDocument, reviewer: User, reason: str) -> QualificationDocument:
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": ValidationError(_("请填写驳回原因，商户会看到它。"), code="required")})
+    reason = _required_reason(reason, _("请填写驳回原因，商户会看到它。"))
     with transaction.atomic():
         doc = QualificationDocument.objects.select_for_update().get(pk=document.pk)
         _move(doc, DocumentStatus.REJECTED)
@@ -134,9 +139,7 @@ def reject_document(*, document: QualificationDocument, reviewer: User, reason: 
 
 
 def suspend_tenant(*, tenant: Tenant, actor: User, reason: str) -> Tenant:
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": ValidationError(_("请填写停用原因。"), code="required")})
+    reason = _required_reason(reason, _("请填写停用原因。"))
     with transaction.atomic():
         tenant = set_tenant_status(tenant=tenant, status=TenantStatus.SUSPENDED)
         _audit(tenant=tenant, actor=actor, action="tenant_suspended", subject=tenant.name, reason=reason)
@@ -144,9 +147,7 @@ def suspend_tenant(*, tenant: Tenant, actor: User, reason: str) -> Tenant:
 
 
 def reinstate_tenant(*, tenant: Tenant, actor: User, reason: str) -> Tenant:
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise ValidationError({"reason": ValidationError(_("请填写恢复原因。"), code="required")})
+    reason = _required_reason(reason, _("请填写恢复原因。"))
     with transaction.atomic():
         target = (
             TenantStatus.TRIAL

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from core.forms import add_action_errors
 from saas_platform.console import scope
 from saas_platform.review import actions, storage
 from saas_platform.review.models import AuditEntry, QualificationDocument
@@ -78,8 +79,7 @@ def decide(request, pk: int):
                 actions.reject_document(document=doc, reviewer=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, _("已驳回：%(doc)s") % {"doc": doc})
         except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+            add_action_errors(form, exc)
         else:
             return redirect("review_staff:merchant", pk=doc.tenant_id)
     link = reverse("review_file") + "?t=" + storage.link_token(doc.pk, doc.tenant.schema_name)
@@ -104,8 +104,7 @@ def merchant(request, pk: int):
                 actions.reinstate_tenant(tenant=tenant, actor=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, _("店铺已恢复。"))
         except ValidationError as exc:
-            for field, errs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+            add_action_errors(form, exc)
         else:
             return redirect("review_staff:merchant", pk=tenant.pk)
     return render(
