@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from core import console as scope
 from integrations.wechat import console
-from saas_platform.console import scope
 
 scope.MERCHANT_ONLY_PREFIXES.add("wechat")  # the staff console has no mini-program of its own
 

@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from core import console as scope
 from mall.catalog.models import Category, Product
-from saas_platform.console import scope
 
 
 class ProductViewSet(ModelViewSet):

@@ -2,9 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from core import console as scope
 from mall.customers.models import Customer
 from mall.promoters.models import Promoter
-from saas_platform.console import scope
 
 
 class PromoterViewSet(ModelViewSet):

@@ -6,7 +6,7 @@ from wagtail import hooks
 from wagtail.admin.ui.components import Component
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from saas_platform.console import scope
+from core import console as scope
 from saas_platform.console.selectors import merchant_dashboard, staff_dashboard
 from tenants.models import Tenant, TenantStatus
 

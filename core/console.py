@@ -1,4 +1,4 @@
-"""Wagtail's hooks are global, but the staff console (/staff/, public schema) and the
+"""Console scope (shared kernel). Wagtail's hooks are global, but the staff console (/staff/, public schema) and the
 merchant console (/console/, a tenant schema) show different things. Each admin viewset
 says which side it belongs to; menus are filtered and the other side's URLs answer 404."""
 
