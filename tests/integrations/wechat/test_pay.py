@@ -14,7 +14,6 @@ from django_tenants.utils import schema_context
 
 from core import outbox
 from core.models import OutboxMessage
-from integrations.wechat.emulator.signing import Signer
 from integrations.wechat.errors import WeChatPayError, WeChatSignatureError, WeChatUnavailable
 from integrations.wechat.models import InboundLog
 from integrations.wechat.pay import PayClient
@@ -24,6 +23,7 @@ from mall.payments.actions import out_trade_no, request_refund, start_miniprogra
 from mall.payments.models import Payment, Refund
 from tests.integrations.wechat.conftest import wait_until
 from tests.integrations.wechat.helpers import count, make_order, reload
+from tools.wechat_emulator.signing import Signer
 
 pytestmark = pytest.mark.slow
 

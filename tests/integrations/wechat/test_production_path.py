@@ -15,7 +15,7 @@ import config.urls_public, config.urls_tenant
 from django.conf import settings
 assert settings.WECHAT_PAY_BASE_URL == "https://api.mch.weixin.qq.com", settings.WECHAT_PAY_BASE_URL
 assert settings.WECHAT_API_BASE_URL == "https://api.weixin.qq.com"
-loaded = [m for m in sys.modules if m.startswith("integrations.wechat.emulator")]
+loaded = [m for m in sys.modules if m.startswith("tools.wechat_emulator")]
 assert not loaded, loaded
 print("clean")
 """

@@ -1,4 +1,4 @@
-"""``python -m integrations.wechat.emulator --port N --data-dir DIR --callback-base URL``
+"""``python -m tools.wechat_emulator --port N --data-dir DIR --callback-base URL``
 
 Generates (once per data dir) both sides' keys and secrets, writes ``DIR/env.json`` (our
 ``WECHAT_*`` settings), serves on 127.0.0.1 only, and pushes a component_verify_ticket to
@@ -8,25 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import socketserver
 import sys
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from integrations.wechat.emulator import keys
-from integrations.wechat.emulator.app import Emulator
-from integrations.wechat.emulator.outbound import Outbound
-from integrations.wechat.emulator.signing import Signer
-from integrations.wechat.emulator.state import State
+from werkzeug.serving import WSGIRequestHandler, make_server
 
-
-class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
+from tools.wechat_emulator import keys
+from tools.wechat_emulator.app import Emulator
+from tools.wechat_emulator.outbound import Outbound
+from tools.wechat_emulator.signing import Signer
+from tools.wechat_emulator.state import State
 
 
 class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # the inspector keeps the log
+    def log_request(self, *args, **kwargs):  # the inspector keeps the log
         pass
 
 
@@ -57,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     retry = [float(x) for x in args.notify_retry_seconds.split(",") if x.strip()] or None
     app = build(args.data_dir, base_url, args.callback_base, retry, persist=not args.no_persist)
     env = keys.our_env(args.data_dir, base_url)
-    server = make_server("127.0.0.1", args.port, app, server_class=ThreadingServer, handler_class=QuietHandler)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=QuietHandler)
     (args.data_dir / keys.ENV_FILE).write_text(json.dumps(env, indent=2))
     if args.callback_base:
         app.out.ticket_loop(args.ticket_interval)

@@ -1,7 +1,7 @@
 """A local WeChat (open platform, mini-program and WeChat Pay v3) that speaks the real protocol,
 for development and tests only. Run it as a separate process:
 
-    python -m integrations.wechat.emulator --port 8400 --data-dir .data/wechat-emulator \
+    python -m tools.wechat_emulator --port 8400 --data-dir .data/wechat-emulator \
         --callback-base http://localhost:8000
 
 At start it generates the RSA keys and secrets of both sides (nothing is committed) and writes

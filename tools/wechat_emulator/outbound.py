@@ -15,8 +15,8 @@ import urllib.request
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from integrations.wechat.emulator.signing import Signer
-from integrations.wechat.emulator.state import State, now_iso
+from tools.wechat_emulator.signing import Signer
+from tools.wechat_emulator.state import State, now_iso
 
 # WeChat retries 15 times over ~24 h (15 s … 6 h); here the same count, compressed.
 DEFAULT_RETRY_SECONDS = (0.5, 1, 2, 3, 5, 5, 10, 10, 15, 15, 30, 30, 60, 60)
