@@ -1,4 +1,4 @@
-"""State changes of the WeChat integration (public schema). Views and tasks call these."""
+"""State changes of a store's mini-program binding (public schema). Views and tasks call these."""
 
 from __future__ import annotations
 
@@ -6,35 +6,24 @@ import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
-from integrations.wechat.models import (
-    AuditStatus,
-    Authorizer,
-    AuthorizerStatus,
-    CodeAudit,
-    InboundLog,
-)
 from integrations.wechat.open_platform import ComponentClient
-from tenants.actions import bind_wechat_appid
+from saas_platform.miniprogram.models import AuditStatus, Authorizer, AuthorizerStatus, CodeAudit
+from tenants.actions import bind_wechat_appid, forget_cached_tenants
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
 
-def log_inbound(*, kind: str, key: str = "", outcome: str, detail: str = "", schema_name: str = "") -> None:
-    with schema_context("public"):
-        InboundLog.objects.create(
-            kind=kind, key=key[:128], outcome=outcome[:32], detail=detail[:4000], schema_name=schema_name
-        )
-
-
 def save_authorization(*, info: dict, tenant: Tenant | None = None, nickname: str = "") -> Authorizer:
     """Store what ``api_query_auth`` returned (tokens, refresh token, permissions); bind the
-    AppID to ``tenant`` when given."""
+    AppID to ``tenant`` when given. This is WeChat's proof that the store owns the mini-program:
+    only now does the AppID resolve the store's API traffic (``tenants.selectors.tenant_for_appid``),
+    and it is taken from another store that had merely typed it."""
     appid = info["authorizer_appid"]
     with schema_context("public"), transaction.atomic():
         auth, _created = Authorizer.objects.select_for_update().get_or_create(appid=appid)
@@ -60,7 +49,8 @@ def save_authorization(*, info: dict, tenant: Tenant | None = None, nickname: st
             auth.tenant = tenant
         auth.save()
         if tenant is not None:
-            bind_wechat_appid(tenant=tenant, appid=appid)
+            bind_wechat_appid(tenant=tenant, appid=appid, authorized=True)
+        transaction.on_commit(forget_cached_tenants)
     return auth
 
 
@@ -84,6 +74,7 @@ def mark_unauthorized(*, appid: str) -> None:
         Authorizer.objects.filter(appid=appid).update(
             status=AuthorizerStatus.UNAUTHORIZED, access_token="", access_token_expires_at=None
         )
+        transaction.on_commit(forget_cached_tenants)
 
 
 def record_audit_submitted(*, appid: str, auditid: int) -> CodeAudit:
@@ -111,11 +102,3 @@ def record_audit_result(*, appid: str, status: int, reason: str = "", auditid: i
         audit.reason = reason or ""
         audit.save(update_fields=["status", "reason", "updated"])
     return audit
-
-
-def authorizer_for_current_tenant() -> Authorizer | None:
-    tenant = getattr(connection, "tenant", None)
-    if not getattr(tenant, "pk", None):
-        return None
-    with schema_context("public"):
-        return Authorizer.objects.filter(tenant_id=tenant.pk).order_by("-authorized_at").first()

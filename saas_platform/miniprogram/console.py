@@ -11,23 +11,18 @@ from django.db import connection
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
-from integrations.wechat import actions
 from integrations.wechat.errors import WeChatError
-from integrations.wechat.models import CodeAudit
 from integrations.wechat.open_platform import ComponentClient
+from saas_platform.miniprogram import actions, selectors
 
 log = logging.getLogger(__name__)
 
 
 def binding(request):
     tenant = connection.tenant
-    authorizer = actions.authorizer_for_current_tenant()
-    audits = []
-    if authorizer is not None:
-        with schema_context("public"):
-            audits = list(CodeAudit.objects.filter(authorizer=authorizer).order_by("-submitted_at")[:5])
+    authorizer = selectors.authorizer_for_current_tenant()
+    audits = selectors.recent_audits(authorizer) if authorizer is not None else []
     return render(
         request,
         "wechat/binding.html",

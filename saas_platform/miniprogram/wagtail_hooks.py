@@ -4,7 +4,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from core import console as scope
-from integrations.wechat import console
+from saas_platform.miniprogram import console
 
 scope.MERCHANT_ONLY_PREFIXES.add("wechat")  # the staff console has no mini-program of its own
 

@@ -13,9 +13,8 @@ from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 
 from core import outbox
-from core.models import OutboxMessage
+from core.models import InboundLog, OutboxMessage
 from integrations.wechat.errors import WeChatPayError, WeChatSignatureError, WeChatUnavailable
-from integrations.wechat.models import InboundLog
 from integrations.wechat.pay import PayClient
 from mall.orders.actions import record_payment
 from mall.orders.models import Order

@@ -6,8 +6,8 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from integrations.wechat.actions import complete_authorization
-from integrations.wechat.models import Authorizer, AuthorizerStatus
+from saas_platform.miniprogram.actions import complete_authorization
+from saas_platform.miniprogram.models import Authorizer, AuthorizerStatus
 from tenants.models import Tenant
 
 

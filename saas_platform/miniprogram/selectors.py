@@ -1,0 +1,21 @@
+"""Reads of a store's mini-program binding (public schema)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from saas_platform.miniprogram.models import Authorizer, CodeAudit
+
+
+def authorizer_for_current_tenant() -> Authorizer | None:
+    tenant = getattr(connection, "tenant", None)
+    if not getattr(tenant, "pk", None):
+        return None
+    with schema_context("public"):
+        return Authorizer.objects.filter(tenant_id=tenant.pk).order_by("-authorized_at").first()
+
+
+def recent_audits(authorizer: Authorizer, limit: int = 5) -> list[CodeAudit]:
+    with schema_context("public"):
+        return list(CodeAudit.objects.filter(authorizer=authorizer).order_by("-submitted_at")[:limit])
