@@ -73,3 +73,31 @@ def test_production_starts_with_real_secrets():
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_installs_no_developer_tools():
+    """tools/ (the demo seed, the emulator binding) is never an installed app in production, so
+    `manage.py seed_demo` does not exist there; in development it does."""
+    from cryptography.fernet import Fernet
+
+    probe = (
+        "import django, os, sys; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from django.conf import settings; from django.core.management import get_commands;"
+        "print([a for a in settings.INSTALLED_APPS if a.startswith('tools')], 'seed_demo' in get_commands(),"
+        " any(m.startswith('tools') for m in sys.modules))"
+    )
+    production = dict(
+        os.environ,
+        FENXIAO_ENV="production",
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        FIELD_HASH_KEY="h" * 40,
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=production, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[]", "False", "False"]
+    development = dict(os.environ, FENXIAO_ENV="development")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=development, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[:2] == ["['tools.demo']", "True"]
