@@ -100,6 +100,7 @@ SHARED_APPS = [
     "saas_platform.console",
     "saas_platform.onboarding",
     "saas_platform.review",
+    "saas_platform.miniprogram",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -129,6 +130,8 @@ TENANT_APPS = [
 ]
 
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+if not PRODUCTION:  # developer tools (demo seed, emulator binding): never installed in production
+    INSTALLED_APPS.append("tools.demo")
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -351,6 +354,8 @@ WECHAT_COMPONENT_APPID = env("WECHAT_COMPONENT_APPID", "")
 WECHAT_COMPONENT_APPSECRET = env("WECHAT_COMPONENT_APPSECRET", "")
 WECHAT_COMPONENT_TOKEN = env("WECHAT_COMPONENT_TOKEN", "")
 WECHAT_COMPONENT_AES_KEY = env("WECHAT_COMPONENT_AES_KEY", "")
+# Where the open-platform client keeps each authorizer's tokens (the mini-program binding app).
+WECHAT_AUTHORIZER_TOKENS = "saas_platform.miniprogram.tokens.AuthorizerTokens"
 WECHAT_PAY_MCHID = env("WECHAT_PAY_MCHID", "")
 WECHAT_PAY_APPID = env("WECHAT_PAY_APPID", "")  # AppID for Native (PC QR) payments
 WECHAT_PAY_APIV3_KEY = env("WECHAT_PAY_APIV3_KEY", "")

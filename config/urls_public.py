@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("saas_platform.onboarding.urls")),
     path("review-files/", review_file, name="review_file"),
     path("staff/", include(wagtailadmin_urls)),
-    path("wechat/", include("integrations.wechat.urls")),
+    path("wechat/", include("saas_platform.miniprogram.urls")),
+    path("wechat/", include("mall.payments.urls")),
 ]

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
@@ -24,3 +25,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler}@{self.schema_name}#{self.pk}"
+
+
+class InboundKind(models.TextChoices):
+    COMPONENT = "component", _("第三方平台推送")
+    EVENT = "event", _("小程序事件")
+    PAY_NOTIFY = "pay_notify", _("支付通知")
+    REFUND_NOTIFY = "refund_notify", _("退款通知")
+    TRANSFER_NOTIFY = "transfer_notify", _("转账通知")
+
+
+class InboundLog(models.Model):
+    """Every push and notify an outside service sent us, and what we did (for support and
+    reconciliation). Public schema; ``schema_name`` names the tenant it concerned, if any. The
+    table keeps its name from ``integrations.wechat``."""
+
+    kind = models.CharField(max_length=20, choices=InboundKind.choices)
+    key = models.CharField(max_length=128, blank=True, db_index=True)
+    outcome = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+    schema_name = models.CharField(max_length=63, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "wechat_inboundlog"
+        ordering = ["-received_at"]

@@ -235,7 +235,7 @@ def start_wechat_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
     port = free_port(int(os.environ.get("WECHAT_EMULATOR_PORT", "8400")))
     domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
     args = ["--port", str(port), "--data-dir", str(data_dir), "--callback-base", f"http://{domain}:{web_port}"]
-    proc = subprocess.Popen([sys.executable, "-m", "integrations.wechat.emulator", *args], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "tools.wechat_emulator", *args], cwd=ROOT)
     deadline = time.monotonic() + 30
     while not env_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -1,3 +1,4 @@
-"""Clients for external services, one each (WeChat, Douyin, SMS, storage, logistics).
-
-Not built yet: the WeChat integration capability adds ``integrations/wechat`` and its emulator."""
+"""Clients for external services, one each (``wechat``, ``sms``; Douyin, storage and logistics
+later): requests, signatures, notify verification, configuration and token storage only. No
+business state, no screens, no callbacks; no import of a business app (import-linter contract
+in pyproject.toml). Their emulators live in ``tools/``."""

@@ -133,13 +133,20 @@ def set_tenant_status(*, tenant: Tenant, status: str) -> Tenant:
     return locked
 
 
-def bind_wechat_appid(*, tenant: Tenant, appid: str) -> Tenant:
+def bind_wechat_appid(*, tenant: Tenant, appid: str, authorized: bool = False) -> Tenant:
+    """Record the store's mini-program AppID. A typed AppID (``authorized=False``) stays pending:
+    it resolves no API traffic until WeChat's authorization proves the store owns it
+    (``saas_platform.miniprogram.actions.save_authorization`` calls this with ``authorized=True``,
+    which takes the AppID from another store that had only typed it)."""
     appid = appid.strip()
     if not re.match(r"^wx[0-9a-f]{16}$", appid):
         raise ValidationError({"wechat_appid": _("小程序 AppID 格式不正确（wx 开头，共 18 位）。")})
     with transaction.atomic():
-        if Tenant.objects.filter(wechat_appid=appid).exclude(pk=tenant.pk).exists():
-            raise ValidationError({"wechat_appid": _("该小程序 AppID 已绑定其他店铺。")})
+        others = Tenant.objects.select_for_update().filter(wechat_appid=appid).exclude(pk=tenant.pk)
+        if others.exists():
+            if not authorized:
+                raise ValidationError({"wechat_appid": _("该小程序 AppID 已绑定其他店铺。")})
+            others.update(wechat_appid=None)
         Tenant.objects.filter(pk=tenant.pk).update(wechat_appid=appid)
         transaction.on_commit(forget_cached_tenants)
     tenant.wechat_appid = appid

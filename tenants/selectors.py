@@ -74,9 +74,20 @@ def tenant_for_host(hostname: str) -> Tenant | None:
 
 
 def tenant_for_appid(appid: str) -> Tenant | None:
-    return _cached(
-        f"appid:{appid}", lambda: Tenant.objects.filter(wechat_appid=appid).exclude(schema_name="public").first()
-    )
+    """The store whose mini-program this is, once WeChat's authorization proved it (an authorized
+    authorizer of that AppID for that store); a typed AppID still pending authorization resolves
+    nothing."""
+
+    def load():
+        return (
+            Tenant.objects.filter(
+                wechat_appid=appid, wechat_authorizers__appid=appid, wechat_authorizers__status="authorized"
+            )
+            .exclude(schema_name="public")
+            .first()
+        )
+
+    return _cached(f"appid:{appid}", load)
 
 
 def tenant_by_slug(slug: str) -> Tenant | None:

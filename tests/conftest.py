@@ -32,9 +32,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
 
-    from core.management.commands.seed_demo import Command as Seed  # noqa: F401 (imports every app)
     from tenants import provisioning
     from tenants.models import Domain, Tenant
+    from tools.demo.management.commands.seed_demo import Command as Seed  # noqa: F401 (imports every app)
 
     # pytest-django creates the test database only when some collected test is marked for the
     # database; a run of `committed`-only tests must never touch the developer's database.
@@ -80,6 +80,16 @@ def make_owner(username: str, phone: str, password: str = "Test-Pass-2026"):
         return user or create_platform_user(username=username, password=password, phone=phone)
 
 
+def authorize_appid(tenant, appid: str):
+    """The store completed WeChat's authorization of ``appid`` (what the component's
+    ``api_query_auth`` answer is turned into): from now on the AppID resolves its API traffic."""
+    from saas_platform.miniprogram.actions import save_authorization
+
+    save_authorization(info={"authorizer_appid": appid, "func_info": []}, tenant=tenant)
+    tenant.refresh_from_db()
+    return tenant
+
+
 def _provision(slug: str, name: str, appid: str, phone: str):
     from tenants.actions import provision_tenant
     from tenants.models import Tenant
@@ -88,7 +98,8 @@ def _provision(slug: str, name: str, appid: str, phone: str):
     if existing:
         return existing
     owner = make_owner(f"owner-{slug}", phone)
-    return provision_tenant(slug=slug, name=name, owner=owner, industry="fresh", wechat_appid=appid)
+    tenant = provision_tenant(slug=slug, name=name, owner=owner, industry="fresh", wechat_appid=appid)
+    return authorize_appid(tenant, appid)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,10 @@
-"""Public-schema state of the WeChat integration: the third-party platform's ticket and
-token, each merchant's authorizer (AppID and tokens), code audits, and a log of every push and
-notify we received (with what we did about it)."""
+"""Token storage of the WeChat clients (public schema): the third-party platform's verify
+ticket and component_access_token. Each authorizer's tokens are kept by the app that owns the
+binding (``WECHAT_AUTHORIZER_TOKENS``, see ``storage.py``)."""
 
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedTextField
 
@@ -23,89 +21,3 @@ class ComponentState(models.Model):
 
     def __str__(self) -> str:
         return self.component_appid
-
-
-class AuthorizerStatus(models.TextChoices):
-    AUTHORIZED = "authorized", _("已授权")
-    UNAUTHORIZED = "unauthorized", _("已取消授权")
-
-
-class Authorizer(models.Model):
-    """A mini-program that authorised our platform. ``refresh_token`` must be kept: it is the only
-    way to get a new authorizer_access_token without the merchant scanning again."""
-
-    appid = models.CharField(_("小程序 AppID"), max_length=32, unique=True)
-    tenant = models.ForeignKey(
-        "tenants.Tenant",
-        verbose_name=_("商户"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="wechat_authorizers",
-    )
-    nickname = models.CharField(_("小程序名称"), max_length=100, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=AuthorizerStatus.choices, default=AuthorizerStatus.AUTHORIZED
-    )
-    access_token = EncryptedTextField(blank=True, default="")
-    access_token_expires_at = models.DateTimeField(null=True, blank=True)
-    refresh_token = EncryptedTextField(blank=True, default="")
-    func_info = models.JSONField(default=list, blank=True)
-    authorized_at = models.DateTimeField(_("授权时间"), null=True, blank=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("小程序授权")
-        verbose_name_plural = _("小程序授权")
-
-    def __str__(self) -> str:
-        return self.appid
-
-    @property
-    def token_valid(self) -> bool:
-        return bool(
-            self.access_token and self.access_token_expires_at and self.access_token_expires_at > timezone.now()
-        )
-
-
-class AuditStatus(models.IntegerChoices):
-    APPROVED = 0, _("审核通过")
-    REJECTED = 1, _("审核被拒")
-    IN_REVIEW = 2, _("审核中")
-    WITHDRAWN = 3, _("已撤回")
-    DELAYED = 4, _("审核延后")
-
-
-class CodeAudit(models.Model):
-    authorizer = models.ForeignKey(Authorizer, on_delete=models.CASCADE, related_name="audits")
-    auditid = models.BigIntegerField()
-    status = models.IntegerField(choices=AuditStatus.choices, default=AuditStatus.IN_REVIEW)
-    reason = models.TextField(blank=True)
-    released = models.BooleanField(default=False)
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["authorizer", "auditid"], name="wechat_audit_unique")]
-
-
-class InboundKind(models.TextChoices):
-    COMPONENT = "component", _("第三方平台推送")
-    EVENT = "event", _("小程序事件")
-    PAY_NOTIFY = "pay_notify", _("支付通知")
-    REFUND_NOTIFY = "refund_notify", _("退款通知")
-    TRANSFER_NOTIFY = "transfer_notify", _("转账通知")
-
-
-class InboundLog(models.Model):
-    """Every push and notify we received, and what we did (for support and reconciliation)."""
-
-    kind = models.CharField(max_length=20, choices=InboundKind.choices)
-    key = models.CharField(max_length=128, blank=True, db_index=True)
-    outcome = models.CharField(max_length=32)
-    detail = models.TextField(blank=True)
-    schema_name = models.CharField(max_length=63, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-received_at"]

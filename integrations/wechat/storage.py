@@ -1,18 +1,31 @@
 """wechatpy's session storage, kept in the public schema: the component ticket and token in
-``ComponentState``, each authorizer's tokens in ``Authorizer``. Every web and worker process
-sees the same tokens, and a refresh token survives restarts."""
+``ComponentState``; each authorizer's tokens in the store named by ``WECHAT_AUTHORIZER_TOKENS``
+(an object with ``get(appid, name)``, ``set(appid, name, value, expires_at)`` and
+``clear(appid)``: the app that owns the mini-program binding provides it, so this client
+imports no business app). Every web and worker process sees the same tokens, and a refresh
+token survives restarts."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 from wechatpy.session import SessionStorage
 
-from integrations.wechat.models import Authorizer, ComponentState
+from integrations.wechat.models import ComponentState
+
+AUTHORIZER_TOKEN_NAMES = ("access_token", "refresh_token", "access_token_expires_at")
+
+
+@lru_cache(maxsize=1)
+def authorizer_tokens():
+    return import_string(settings.WECHAT_AUTHORIZER_TOKENS)()
 
 
 def _public():
@@ -57,15 +70,9 @@ class DatabaseStorage(SessionStorage):
                 ):
                     return state.access_token
                 return default
-            if name in ("access_token", "refresh_token", "access_token_expires_at"):
-                auth = Authorizer.objects.filter(appid=prefix).first()
-                if auth is None:
-                    return default
-                if name == "refresh_token":
-                    return auth.refresh_token or default
-                if name == "access_token_expires_at":
-                    return int(auth.access_token_expires_at.timestamp()) if auth.access_token_expires_at else default
-                return auth.access_token if auth.token_valid else default
+            if name in AUTHORIZER_TOKEN_NAMES:
+                value = authorizer_tokens().get(prefix, name)
+                return default if value in (None, "") else value
         value = self._memory.get(key)
         if value is None or (value[1] and value[1] < time.time()):
             return default
@@ -88,22 +95,20 @@ class DatabaseStorage(SessionStorage):
                 )
                 return
             if name == "access_token":
-                Authorizer.objects.update_or_create(
-                    appid=prefix, defaults={"access_token": value, "access_token_expires_at": _expiry(ttl or 7200)}
-                )
+                authorizer_tokens().set(prefix, name, value, _expiry(ttl or 7200))
                 return
             if name == "refresh_token":
-                Authorizer.objects.update_or_create(appid=prefix, defaults={"refresh_token": value})
+                authorizer_tokens().set(prefix, name, value, None)
                 return
             if name == "access_token_expires_at":
-                return  # derived from access_token_expires_at above
+                return  # derived from the access token's expiry above
         self._memory[key] = (value, time.time() + ttl if ttl else None)
 
     def delete(self, key):
         prefix, name = self._split(key)
         with _public():
             if name == "access_token":
-                Authorizer.objects.filter(appid=prefix).update(access_token="", access_token_expires_at=None)
+                authorizer_tokens().clear(prefix)
             elif prefix == self.component_appid and name == "component_access_token":
                 ComponentState.objects.filter(component_appid=prefix).update(access_token="")
         self._memory.pop(key, None)

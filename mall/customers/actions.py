@@ -15,3 +15,15 @@ def login_shopper(*, openid: str) -> Customer:
             return Customer.objects.create(openid=openid)
     except IntegrityError:  # two first logins at once
         return Customer.objects.get(openid=openid)
+
+
+def register_shopper(*, openid: str, nickname: str = "", phone: str = "") -> Customer:
+    """A shopper known by name and phone (the demo seed's shoppers; a login fills them later)."""
+    with transaction.atomic():
+        customer = login_shopper(openid=openid)
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.nickname = nickname or customer.nickname
+        if phone:
+            customer.phone = phone
+        customer.save()
+    return customer

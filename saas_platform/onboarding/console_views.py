@@ -154,7 +154,7 @@ def wechat(request):
         request,
         AppIdForm(request.POST or None, initial={"wechat_appid": tenant.wechat_appid or ""}),
         lambda d: bind_wechat_appid(tenant=tenant, appid=d["wechat_appid"]),
-        done=_("小程序已绑定。"),
+        done=_("小程序 AppID 已登记，待微信授权后生效。"),
         title=_("绑定小程序"),
         bind_url=_wechat_bind_url(),
         tenant=tenant,

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from saas_platform.miniprogram.selectors import appid_authorized
 from saas_platform.onboarding.models import MerchantProfile
 from saas_platform.review.models import DocumentStatus
 from saas_platform.review.selectors import documents_by_kind, required_kinds
 from tenants.models import Tenant
 
-DONE, TODO, REVIEWING, REJECTED = "done", "todo", "reviewing", "rejected"
+DONE, TODO, REVIEWING, REJECTED, PENDING = "done", "todo", "reviewing", "rejected", "pending"
 
 
 @dataclass
@@ -24,7 +25,13 @@ class Step:
 
     @property
     def state_label(self) -> str:
-        return {DONE: _("已完成"), TODO: _("待完成"), REVIEWING: _("审核中"), REJECTED: _("被驳回")}[self.state]
+        return {
+            DONE: _("已完成"),
+            TODO: _("待完成"),
+            REVIEWING: _("审核中"),
+            REJECTED: _("被驳回"),
+            PENDING: _("待授权"),
+        }[self.state]
 
 
 def profile_for(tenant: Tenant) -> MerchantProfile:
@@ -62,7 +69,9 @@ def checklist(tenant: Tenant) -> list[Step]:
         q_state = TODO
     submitted = sum(1 for s in states if s is not None)
     steps.append(Step("qualifications", _("上传资质"), q_state, f"{submitted}/{len(needed)}", reasons))
-    steps.append(Step("wechat", _("绑定小程序"), DONE if tenant.wechat_appid else TODO, tenant.wechat_appid or ""))
+    # A typed AppID proves nothing: done only once WeChat's authorization confirmed it.
+    wechat_state = (DONE if appid_authorized(tenant) else PENDING) if tenant.wechat_appid else TODO
+    steps.append(Step("wechat", _("绑定小程序"), wechat_state, tenant.wechat_appid or ""))
     steps.append(Step("pay", _("微信支付商户号"), DONE if profile.wechat_pay_mchid else TODO, profile.wechat_pay_mchid))
     steps.append(Step("preview", _("预览店铺"), DONE if profile.previewed_at else TODO))
     return steps

@@ -301,8 +301,9 @@ def test_new_merchant_signs_up_and_reaches_the_preview(live_stack, stores, page,
     submit(page, step(page, "wechat").get_by_role("link", name="去绑定"))
     page.fill("#id_wechat_appid", appid)
     submit(page, save_button(page))
-    expect(step(page, "wechat")).to_have_attribute("data-state", "done")
+    expect(step(page, "wechat")).to_have_attribute("data-state", "pending")  # until WeChat authorises it
     expect(step(page, "wechat")).to_contain_text(appid)
+    expect(step(page, "wechat")).to_contain_text("待授权")
     submit(page, step(page, "pay").get_by_role("link", name="去填写"))
     page.fill("#id_mchid", mchid)
     submit(page, save_button(page))

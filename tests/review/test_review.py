@@ -58,8 +58,13 @@ def test_checklist_walks_from_todo_to_done(food_store, reviewer):
     onboarding.set_pay_merchant(tenant=tenant, mchid="1900000109")
     from tenants.actions import bind_wechat_appid
 
-    bind_wechat_appid(tenant=tenant, appid="wx" + tenant.schema_name.encode().hex()[:16].ljust(16, "0"))
+    appid = "wx" + tenant.schema_name.encode().hex()[:16].ljust(16, "0")
+    bind_wechat_appid(tenant=tenant, appid=appid)
     onboarding.mark_previewed(tenant=tenant)
+    assert states(tenant)["wechat"] == "pending"  # typed, not yet authorised through WeChat
+    from saas_platform.miniprogram.actions import save_authorization
+
+    save_authorization(info={"authorizer_appid": appid}, tenant=Tenant.objects.get(pk=tenant.pk))
     assert set(states(tenant).values()) == {"done"}
 
 

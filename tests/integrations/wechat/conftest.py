@@ -67,7 +67,7 @@ def emulator(tmp_path_factory, django_db_setup):
     log_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "integrations.wechat.emulator",
+            sys.executable, "-m", "tools.wechat_emulator",
             "--port", str(port),
             "--data-dir", str(data_dir),
             "--callback-base", f"http://localhost:{web_port}",

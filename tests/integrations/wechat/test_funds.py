@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.models import InboundLog
 from integrations.wechat.errors import WeChatPayError
-from integrations.wechat.models import InboundLog
 from integrations.wechat.pay import PayClient
 from mall.payments.models import Payment
 from tests.integrations.wechat.conftest import wait_until

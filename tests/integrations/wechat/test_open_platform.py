@@ -9,11 +9,13 @@ import urllib.parse
 import pytest
 import requests
 
-from integrations.wechat import actions
+from core.models import InboundLog
 from integrations.wechat.errors import WeChatAPIError, WeChatUnavailable, translated
 from integrations.wechat.miniprogram import MiniProgramClient
-from integrations.wechat.models import AuditStatus, Authorizer, CodeAudit, ComponentState, InboundLog
+from integrations.wechat.models import ComponentState
 from integrations.wechat.open_platform import ComponentClient
+from saas_platform.miniprogram import actions
+from saas_platform.miniprogram.models import AuditStatus, Authorizer, CodeAudit
 from tenants.models import Tenant
 from tests.integrations.wechat.conftest import wait_until
 

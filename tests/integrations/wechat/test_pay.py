@@ -13,10 +13,8 @@ from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 
 from core import outbox
-from core.models import OutboxMessage
-from integrations.wechat.emulator.signing import Signer
+from core.models import InboundLog, OutboxMessage
 from integrations.wechat.errors import WeChatPayError, WeChatSignatureError, WeChatUnavailable
-from integrations.wechat.models import InboundLog
 from integrations.wechat.pay import PayClient
 from mall.orders.actions import record_payment
 from mall.orders.models import Order
@@ -24,6 +22,7 @@ from mall.payments.actions import out_trade_no, request_refund, start_miniprogra
 from mall.payments.models import Payment, Refund
 from tests.integrations.wechat.conftest import wait_until
 from tests.integrations.wechat.helpers import count, make_order, reload
+from tools.wechat_emulator.signing import Signer
 
 pytestmark = pytest.mark.slow
 

@@ -9,13 +9,13 @@ PROBE = """
 import sys
 from config.wsgi import application
 from django.urls import resolve, set_urlconf
-import integrations.wechat.views, integrations.wechat.pay, integrations.wechat.open_platform
-import integrations.wechat.miniprogram, integrations.wechat.console, mall.payments.actions
+import saas_platform.miniprogram.views, mall.payments.views, integrations.wechat.pay, integrations.wechat.open_platform
+import integrations.wechat.miniprogram, saas_platform.miniprogram.console, mall.payments.actions
 import config.urls_public, config.urls_tenant
 from django.conf import settings
 assert settings.WECHAT_PAY_BASE_URL == "https://api.mch.weixin.qq.com", settings.WECHAT_PAY_BASE_URL
 assert settings.WECHAT_API_BASE_URL == "https://api.weixin.qq.com"
-loaded = [m for m in sys.modules if m.startswith("integrations.wechat.emulator")]
+loaded = [m for m in sys.modules if m.startswith("tools.wechat_emulator")]
 assert not loaded, loaded
 print("clean")
 """

@@ -1,0 +1,25 @@
+"""Demo orders in several states (development only; called by ``tools/demo``)."""
+
+from __future__ import annotations
+
+from mall.orders.actions import place_order, transition_order
+from mall.orders.models import OrderStatus
+
+
+def seed_orders(*, products, shoppers, lead, second) -> None:
+    plans = [
+        (
+            shoppers[3],
+            [(products[0].pk, 2), (products[1].pk, 1)],
+            lead,
+            [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED],
+        ),
+        (shoppers[4 % len(shoppers)], [(products[2].pk, 1)], second, [OrderStatus.PAID]),
+        (shoppers[2], [(products[3].pk, 3)], None, [OrderStatus.PAID, OrderStatus.SHIPPED]),
+        (shoppers[3], [(products[4].pk, 1)], lead, []),
+        (shoppers[1], [(products[0].pk, 1)], lead, [OrderStatus.CANCELLED]),
+    ]
+    for customer, items, promoter, steps in plans:
+        order = place_order(customer=customer, items=items, promoter=promoter)
+        for step in steps:
+            order = transition_order(order=order, to=step)
