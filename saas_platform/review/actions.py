@@ -162,7 +162,7 @@ def reinstate_tenant(*, tenant: Tenant, actor: User, reason: str) -> Tenant:
 def check_licence_expiry(*, today: dt.date | None = None) -> dict[str, int]:
     """Daily (beat): remind owners N days before a licence expires (once per expiry date), and
     flag licences past their date as expired. Returns counts."""
-    from integrations.sms import send_sms
+    from integrations.sms import queue_sms
 
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.LICENCE_REMINDER_DAYS)
@@ -194,6 +194,6 @@ def check_licence_expiry(*, today: dt.date | None = None) -> dict[str, int]:
             owner = doc.tenant.owner
             if owner and owner.phone:
                 text = f"【分销云】您的店铺“{doc.tenant.name}”的{doc.get_kind_display()}将于 {doc.expires_on:%Y-%m-%d} 到期，请及时更新。"
-                transaction.on_commit(lambda p=owner.phone, t=text: send_sms(phone=p, text=t, kind="licence_reminder"))
+                queue_sms(phone=owner.phone, text=text, kind="licence_reminder")  # outbox: retried if it fails
             reminded += 1
     return {"reminded": reminded, "expired": expired}
