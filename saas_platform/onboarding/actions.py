@@ -264,5 +264,14 @@ def set_pay_merchant(*, tenant: Tenant, mchid: str) -> MerchantProfile:
     return profile
 
 
-def mark_previewed(*, tenant: Tenant) -> None:
-    MerchantProfile.objects.filter(tenant=tenant, previewed_at__isnull=True).update(previewed_at=timezone.now())
+def mark_previewed(*, tenant: Tenant) -> MerchantProfile:
+    """The merchant has seen the store's preview. Works the same for every store: a store
+    whose profile was not made at sign-up (provisioned by staff, the seed, the tests) gets one,
+    where a bare ``UPDATE`` of a missing row used to change nothing."""
+    with transaction.atomic():
+        MerchantProfile.objects.get_or_create(tenant=tenant)
+        profile = MerchantProfile.objects.select_for_update().get(tenant=tenant)
+        if profile.previewed_at is None:
+            profile.previewed_at = timezone.now()
+            profile.save(update_fields=["previewed_at"])
+    return profile
