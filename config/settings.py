@@ -311,11 +311,18 @@ SMS_DEVELOPMENT_SENDERS = {
     "integrations.sms.backends.FileSender",
     "integrations.sms.backends.MemorySender",
 }
+# The production sender (integrations.sms.backends.HttpSender): an SMS gateway over HTTPS.
+SMS_HTTP_URL = env("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
+SMS_HTTP_CONNECT_TIMEOUT = float(env("SMS_HTTP_CONNECT_TIMEOUT", "3"))
+SMS_HTTP_READ_TIMEOUT = float(env("SMS_HTTP_READ_TIMEOUT", "10"))
 if PRODUCTION and SMS_BACKEND in SMS_DEVELOPMENT_SENDERS:
     raise ImproperlyConfigured(
         f"Refusing to start in production: SMS_BACKEND is the development sender {SMS_BACKEND}; "
-        "set it to a real SMS provider's sender"
+        "set it to a real SMS sender (e.g. integrations.sms.backends.HttpSender with SMS_HTTP_URL)"
     )
+if PRODUCTION and SMS_BACKEND == "integrations.sms.backends.HttpSender" and not SMS_HTTP_URL.startswith("https://"):
+    raise ImproperlyConfigured("Refusing to start in production: SMS_HTTP_URL must be an https:// URL")
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)  # then the account is locked …
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)  # … for this long
 LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10 minutes

@@ -77,7 +77,8 @@ def client_ip(request) -> str:
 
 class LoginRateBackend:
     """Second in ``AUTHENTICATION_BACKENDS``: at most ``LOGIN_LIMIT_PER_IP`` attempts per IP per
-    10 minutes, on every login form. Authenticates nobody itself."""
+    10 minutes, on every login form. Authenticates nobody itself, and has no ``get_user`` (so
+    Django never picks it as a session's backend, e.g. in ``Client.force_login``)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
@@ -88,9 +89,6 @@ class LoginRateBackend:
             request.login_throttled = True
             request.axes_locked_out = True  # the axes middleware answers with ``lockout_response``
             raise PermissionDenied("too many login attempts from this address")
-        return None
-
-    def get_user(self, user_id):
         return None
 
 

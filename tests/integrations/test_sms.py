@@ -1,10 +1,14 @@
 """SMS: production refuses the development senders; actions record SMS in the outbox, and a
 failed send stays pending and is sent on the next delivery."""
 
+import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 from django.test import override_settings
 
@@ -47,9 +51,16 @@ def test_production_refuses_to_start_with_a_development_sms_sender(sender):
     assert "ImproperlyConfigured" in result.stderr and "SMS_BACKEND" in result.stderr
 
 
-def test_production_has_no_objection_to_a_real_senders_path():
-    result = _start_in_production(SMS_BACKEND="integrations.sms.aliyun.AliyunSender")
-    assert "SMS_BACKEND" not in result.stderr
+def test_production_accepts_the_http_gateway_sender():
+    result = _start_in_production(
+        SMS_BACKEND="integrations.sms.backends.HttpSender", SMS_HTTP_URL="https://sms-gateway.example.com/send"
+    )
+    assert "SMS_BACKEND" not in result.stderr and "SMS_HTTP_URL" not in result.stderr
+
+
+def test_production_refuses_a_plain_http_gateway():
+    result = _start_in_production(SMS_BACKEND="integrations.sms.backends.HttpSender", SMS_HTTP_URL="http://gw/send")
+    assert result.returncode != 0 and "SMS_HTTP_URL must be an https" in result.stderr
 
 
 class FlakySender:
@@ -57,7 +68,7 @@ class FlakySender:
 
     failures = 1
 
-    def send(self, *, phone: str, text: str, kind: str) -> None:
+    def send(self, *, phone: str, text: str, kind: str, ref: str = "") -> None:
         if FlakySender.failures > 0:
             FlakySender.failures -= 1
             raise ConnectionError("SMS provider timed out")
@@ -99,3 +110,49 @@ def test_the_licence_reminder_goes_through_the_outbox(db, memory_sms):
     [msg] = _pending_sms().order_by("-pk")[:1]
     assert outbox.deliver(msg.pk)
     assert memory_sms[-1] == {"phone": phone, "text": "【分销云】提醒", "kind": "licence_reminder"}
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    """A stand-in SMS gateway on loopback: answers ``status`` and records what it received."""
+
+    status = 200
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Gateway.received.append((dict(self.headers), json.loads(body)))
+        self.send_response(_Gateway.status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def gateway(settings):
+    server = HTTPServer(("127.0.0.1", 0), _Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Gateway.received = []
+    settings.SMS_BACKEND = "integrations.sms.backends.HttpSender"
+    settings.SMS_HTTP_URL = f"http://127.0.0.1:{server.server_port}/send"
+    settings.SMS_HTTP_TOKEN = "gateway-token"
+    yield _Gateway
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_http_sender_retries_through_the_outbox_with_one_idempotency_key(db, gateway):
+    phone = new_phone()
+    before = set(_pending_sms().values_list("pk", flat=True))
+    actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip="10.7.7.8")
+    [msg] = _pending_sms().exclude(pk__in=before)
+    gateway.status = 503
+    with pytest.raises(requests.HTTPError):
+        outbox.deliver(msg.pk)
+    gateway.status = 200
+    assert outbox.deliver(msg.pk) is True
+    (h1, first), (h2, second) = gateway.received
+    assert first == second and first["phone"] == phone and "验证码" in first["text"]
+    assert h1["Authorization"] == "Bearer gateway-token"
+    assert h1["Idempotency-Key"] == h2["Idempotency-Key"] != ""
