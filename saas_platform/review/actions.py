@@ -58,27 +58,30 @@ def submit_document(
     the new file is removed if the database write fails, the old one only after commit."""
     if kind not in required_kinds(tenant) and kind not in DocumentKind.values:
         raise ValidationError({"kind": _("无效的资质类型。")})
+    errors: dict[str, list] = {}  # every field's error at once
+    sniffed = None
     if upload is None:
-        raise ValidationError({"file": ValidationError(_("请选择要上传的文件。"), code="required")})
-    if upload.size > settings.QUALIFICATION_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    _("文件太大（%(size)s MB），不能超过 %(max)s MB。")
-                    % {
-                        "size": round(upload.size / 1024 / 1024, 1),
-                        "max": settings.QUALIFICATION_MAX_BYTES // 1024 // 1024,
-                    },
-                    code="too_large",
-                )
-            }
-        )
-    data = upload.read()
-    sniffed = storage.sniff(data[:16])
-    if sniffed is None:
-        raise ValidationError({"file": ValidationError(_("只支持 PDF、PNG 或 JPG 格式的文件。"), code="bad_type")})
+        errors["file"] = [ValidationError(_("请选择要上传的文件。"), code="required")]
+    elif upload.size > settings.QUALIFICATION_MAX_BYTES:
+        errors["file"] = [
+            ValidationError(
+                _("文件太大（%(size)s MB），不能超过 %(max)s MB。")
+                % {
+                    "size": round(upload.size / 1024 / 1024, 1),
+                    "max": settings.QUALIFICATION_MAX_BYTES // 1024 // 1024,
+                },
+                code="too_large",
+            )
+        ]
+    else:
+        data = upload.read()
+        sniffed = storage.sniff(data[:16])
+        if sniffed is None:
+            errors["file"] = [ValidationError(_("只支持 PDF、PNG 或 JPG 格式的文件。"), code="bad_type")]
     if expires_on is not None and expires_on <= timezone.localdate():
-        raise ValidationError({"expires_on": ValidationError(_("有效期须晚于今天。"), code="expired")})
+        errors["expires_on"] = [ValidationError(_("有效期须晚于今天。"), code="expired")]
+    if errors:
+        raise ValidationError(errors)
     content_type, ext = sniffed
     key = storage.save(tenant.schema_name, data, ext)
     try:

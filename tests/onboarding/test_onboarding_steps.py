@@ -114,3 +114,21 @@ def test_the_preview_step_is_done_after_a_preview_in_every_store(tenant_b, commi
     assert _preview_state(tenant_b) == "done"
     overview = client.get("/console/onboarding/", HTTP_HOST=tenant_b.primary_host).content.decode()
     assert 'data-step="preview" data-state="done"' in overview
+
+
+def test_a_document_upload_reports_the_file_and_the_date_at_once(tenant_a, db):
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from saas_platform.review.actions import submit_document
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    text = SimpleUploadedFile("licence.txt", "营业执照".encode(), content_type="text/plain")
+    with pytest.raises(ValidationError) as err:
+        submit_document(tenant=tenant_a, kind="business_licence", upload=text, expires_on=yesterday)
+    assert err.value.message_dict == {
+        "file": ["只支持 PDF、PNG 或 JPG 格式的文件。"],
+        "expires_on": ["有效期须晚于今天。"],
+    }
