@@ -8,6 +8,7 @@ a default secret key or a default field-encryption key.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -111,6 +112,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "integrations.wechat",
+    # Login failures are counted once per account, platform-wide: axes' tables are public only.
+    "axes",
 ]
 
 TENANT_APPS = [
@@ -163,6 +166,8 @@ MIDDLEWARE = [
     "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login (any form) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -217,6 +222,9 @@ CACHES = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # Every login form (platform, /staff/login/, /console/login/) goes through these, in order.
+    "axes.backends.AxesStandaloneBackend",
+    "saas_platform.accounts.throttle.LoginRateBackend",
     "saas_platform.accounts.backends.PhoneOrUsernameBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -299,9 +307,40 @@ SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / ".data" / "sms.jsonl"))
 SMS_LIMIT_PER_PHONE_DAY = env_int("SMS_LIMIT_PER_PHONE_DAY", 10)
 SMS_LIMIT_PER_IP_HOUR = env_int("SMS_LIMIT_PER_IP_HOUR", 20)
+SMS_VERIFY_LIMIT_PER_IP_HOUR = env_int("SMS_VERIFY_LIMIT_PER_IP_HOUR", 60)  # sign-up/reset submissions
+# These senders log, write a file or keep messages in memory: no SMS reaches a phone.
+SMS_DEVELOPMENT_SENDERS = {
+    "integrations.sms.backends.ConsoleSender",
+    "integrations.sms.backends.FileSender",
+    "integrations.sms.backends.MemorySender",
+}
+# The production sender (integrations.sms.backends.HttpSender): an SMS gateway over HTTPS.
+SMS_HTTP_URL = env("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
+SMS_HTTP_CONNECT_TIMEOUT = float(env("SMS_HTTP_CONNECT_TIMEOUT", "3"))
+SMS_HTTP_READ_TIMEOUT = float(env("SMS_HTTP_READ_TIMEOUT", "10"))
+if PRODUCTION and SMS_BACKEND in SMS_DEVELOPMENT_SENDERS:
+    raise ImproperlyConfigured(
+        f"Refusing to start in production: SMS_BACKEND is the development sender {SMS_BACKEND}; "
+        "set it to a real SMS sender (e.g. integrations.sms.backends.HttpSender with SMS_HTTP_URL)"
+    )
+if PRODUCTION and SMS_BACKEND == "integrations.sms.backends.HttpSender" and not SMS_HTTP_URL.startswith("https://"):
+    raise ImproperlyConfigured("Refusing to start in production: SMS_HTTP_URL must be an https:// URL")
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)  # then the account is locked …
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)  # … for this long
 LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10 minutes
+# django-axes (saas_platform/accounts/throttle.py): one failure counter per account.
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = ["username"]  # the account (per IP: LoginRateBackend)
+AXES_USERNAME_CALLABLE = "saas_platform.accounts.throttle.account_key"
+AXES_LOCKOUT_CALLABLE = "saas_platform.accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # never trust a client's X-Forwarded-For
+AXES_VERBOSE = False
+# axes.W006 wants ip_address in the lockout parameters: per-IP attempts are limited by
+# LoginRateBackend instead (locking an IP out after 5 failures would lock out a whole office).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
 LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

@@ -26,6 +26,13 @@ class StoreTemplate:
     categories: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
+    def display_name(self) -> str:
+        """The name in the active language (Chinese unless English is active)."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name
+
+    @property
     def product_count(self) -> int:
         return sum(len(c.get("products", [])) for c in self.categories)
 

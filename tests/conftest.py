@@ -176,13 +176,19 @@ class Stack:
     log_dir: Path
     sms_file: Path
 
-    def sms_code(self, phone: str) -> str:
-        """The latest code the SMS sender sent to ``phone``."""
+    def sms_code(self, phone: str, timeout: float = 10.0) -> str:
+        """The latest code the SMS sender sent to ``phone``. SMS go through the outbox (the
+        worker sends them after the request's commit), so wait up to ``timeout`` seconds."""
         import json
         import re
 
-        lines = self.sms_file.read_text(encoding="utf-8").splitlines() if self.sms_file.exists() else []
-        texts = [json.loads(line)["text"] for line in lines if json.loads(line)["phone"] == phone]
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.sms_file.read_text(encoding="utf-8").splitlines() if self.sms_file.exists() else []
+            texts = [json.loads(line)["text"] for line in lines if json.loads(line)["phone"] == phone]
+            if texts or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if not texts:
             raise AssertionError(f"no SMS was sent to {phone}")
         return re.search(r"验证码 (\d{6})", texts[-1]).group(1)

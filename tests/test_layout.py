@@ -70,6 +70,8 @@ def test_production_starts_with_real_secrets():
             "SECRET_KEY": "x" * 50,
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "FIELD_HASH_KEY": "h" * 40,
+            "SMS_BACKEND": "integrations.sms.backends.HttpSender",  # development senders are refused
+            "SMS_HTTP_URL": "https://sms-gateway.example.com/send",
         }
     )
     assert result.returncode == 0, result.stderr

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
@@ -79,44 +79,3 @@ def ensure_console_user(*, platform_user: User) -> User:
         user.set_unusable_password()
         user.save()
     return user
-
-
-def login_identity(username: str) -> str:
-    """What failed logins are counted against: the phone's blind index, or the username."""
-    from core import crypto
-
-    if username and crypto.is_valid_phone(username):
-        return crypto.blind_index(crypto.normalize_phone(username))
-    return f"u:{(username or '').strip().lower()}"
-
-
-def check_login_allowed(*, username: str, ip: str) -> None:
-    """Raise a form error when the account is locked or the IP tries too often."""
-    from django.utils.translation import gettext as _
-
-    from core import ratelimit
-
-    if ratelimit.count(f"login:fail:{login_identity(username)}") >= settings.LOGIN_MAX_FAILURES:
-        raise ValidationError(
-            _("密码错误次数过多，账号已锁定 %(min)s 分钟，可通过短信找回密码。")
-            % {"min": settings.LOGIN_LOCKOUT_SECONDS // 60},
-            code="locked",
-        )
-    if not ratelimit.hit(f"login:ip:{ip}", limit=settings.LOGIN_LIMIT_PER_IP, window=600):
-        raise ValidationError(_("登录尝试过于频繁，请稍后再试。"), code="throttled")
-
-
-def record_login_failure(*, username: str) -> None:
-    from core import ratelimit
-
-    ratelimit.hit(
-        f"login:fail:{login_identity(username)}",
-        limit=settings.LOGIN_MAX_FAILURES,
-        window=settings.LOGIN_LOCKOUT_SECONDS,
-    )
-
-
-def clear_login_failures(*, username: str) -> None:
-    from core import ratelimit
-
-    ratelimit.reset(f"login:fail:{login_identity(username)}")

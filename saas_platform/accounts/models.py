@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import connection, models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import PhoneNumberMixin
@@ -26,3 +27,20 @@ class User(PhoneNumberMixin, AbstractUser):
                 fields=["phone_index"], condition=~models.Q(phone_index=""), name="accounts_user_phone_unique"
             )
         ]
+
+    def _get_session_auth_hash(self, secret=None):
+        """Sessions end when the password changes (Django's rule). A console user standing for a
+        platform account has no password of its own, so its sessions also carry the platform
+        account's password: a reset there ends every console session of that account too."""
+        if not self.platform_user_id or connection.schema_name == "public":
+            return super()._get_session_auth_hash(secret=secret)
+        with connection.cursor() as cur:
+            cur.execute("SELECT password, is_active FROM public.accounts_user WHERE id = %s", [self.platform_user_id])
+            row = cur.fetchone()
+        platform_secret = row[0] if row and row[1] else "!inactive"
+        return salted_hmac(
+            "saas_platform.accounts.User.console_session",
+            f"{self.password}:{platform_secret}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import crypto, ratelimit
-from integrations.sms import send_sms
+from integrations.sms import queue_sms
 from saas_platform.accounts.models import User
 from saas_platform.onboarding.models import MerchantProfile, ServiceCategory, SmsCode, SmsPurpose
 from tenants.actions import provision_tenant
@@ -26,6 +26,17 @@ CODE_TTL = timedelta(minutes=5)
 MAX_CODE_ATTEMPTS = 5
 CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 MCHID_RE = re.compile(r"^\d{10}$")
+ALREADY_REGISTERED_SMS = (
+    "【分销云】有人用本手机号申请注册分销云。本号码已注册，可直接登录；忘记密码请在登录页找回。如非本人操作，请忽略。"
+)
+
+
+def credit_code_check_digit_ok(code: str) -> bool:
+    """GB 32100-2015: the 18th character is the check digit of the first 17 (weights 3^i mod 31
+    over the alphabet 0-9, A-Y without I, O, S, V, Z); python-stdnum computes it."""
+    from stdnum.cn.uscc import calc_check_digit
+
+    return bool(CREDIT_CODE_RE.match(code)) and calc_check_digit(code) == code[-1]
 
 
 def _code_hash(phone: str, code: str) -> str:
@@ -40,16 +51,16 @@ def clean_phone(phone: str, field: str = "phone") -> str:
 
 
 def send_code(*, phone: str, purpose: str, ip: str) -> None:
-    """Send a 6-digit code. Limits: one a minute and ten a day per phone, twenty an hour per IP."""
+    """Send a 6-digit code. Limits: one a minute and ten a day per phone, twenty an hour per IP.
+
+    The answer never tells whether the number is registered: the limits come first, a code row
+    is written either way, and only the SMS differs. Signing up a registered number texts its
+    owner a notice instead of a code; resetting an unknown number texts nobody. The SMS goes
+    through the outbox (a failed send is retried)."""
     phone = clean_phone(phone)
     if purpose not in SmsPurpose.values:
         raise ValidationError({"purpose": _("无效的用途。")})
     index = crypto.blind_index(phone)
-    exists = User.objects.filter(phone_index=index).exists()
-    if purpose == SmsPurpose.SIGN_UP and exists:
-        raise ValidationError({"phone": ValidationError(_("该手机号已注册，请直接登录。"), code="taken")})
-    if purpose == SmsPurpose.RESET_PASSWORD and not exists:
-        raise ValidationError({"phone": ValidationError(_("该手机号尚未注册。"), code="unknown")})
     if not ratelimit.hit(f"sms:ip:{ip}", limit=settings.SMS_LIMIT_PER_IP_HOUR, window=3600):
         raise ValidationError({"phone": ValidationError(_("发送太频繁，请一小时后再试。"), code="rate_ip")})
     if not ratelimit.hit(f"sms:min:{purpose}:{index}", limit=1, window=60):
@@ -58,11 +69,25 @@ def send_code(*, phone: str, purpose: str, ip: str) -> None:
         raise ValidationError({"phone": ValidationError(_("今天的验证码次数已用完。"), code="rate_day")})
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
+        exists = User.objects.filter(phone_index=index).exists()
         SmsCode.objects.filter(phone_index=index, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
         SmsCode.objects.create(
             phone_index=index, purpose=purpose, code_hash=_code_hash(phone, code), expires_at=timezone.now() + CODE_TTL
         )
-    send_sms(phone=phone, text=f"【分销云】验证码 {code}，5 分钟内有效，请勿告诉他人。", kind=purpose)
+        if purpose == SmsPurpose.SIGN_UP and exists:
+            queue_sms(phone=phone, text=ALREADY_REGISTERED_SMS, kind="sign_up_registered")
+        elif purpose == SmsPurpose.RESET_PASSWORD and not exists:
+            pass  # nobody to tell; the answer is the same as for a registered number
+        else:
+            queue_sms(phone=phone, text=f"【分销云】验证码 {code}，5 分钟内有效，请勿告诉他人。", kind=purpose)
+
+
+def _check_submit_rate(ip: str | None) -> None:
+    """Sign-up and reset submissions (the code checks) per IP and hour."""
+    if ip is not None and not ratelimit.hit(
+        f"sms:verify:ip:{ip}", limit=settings.SMS_VERIFY_LIMIT_PER_IP_HOUR, window=3600
+    ):
+        raise ValidationError({"code": ValidationError(_("尝试太频繁，请一小时后再试。"), code="rate_ip")})
 
 
 def consume_code(*, phone: str, purpose: str, code: str) -> None:
@@ -100,40 +125,80 @@ def _check_password(password: str, user: User | None = None) -> None:
         raise ValidationError({"password": exc.messages}) from exc
 
 
-def sign_up(*, phone: str, code: str, password: str, name: str = "") -> User:
-    phone = clean_phone(phone)
-    _check_password(password)
+def sign_up(
+    *, phone: str, code: str, password: str, name: str = "", agreed: bool = True, ip: str | None = None
+) -> User:
+    """Every field's error at once. A registered number fails like a wrong code (its owner got
+    a notice, not a code), so the answer does not tell whether it is registered."""
+    errors: dict[str, list] = {}
+    try:
+        phone = clean_phone(phone)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        _check_password(password)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if not (code or "").strip():
+        errors["code"] = [ValidationError(_("请输入短信验证码。"), code="required")]
+    if not agreed:
+        errors["agree"] = [ValidationError(_("请先阅读并同意服务协议。"), code="required")]
+    if errors:
+        raise ValidationError(errors)
+    _check_submit_rate(ip)
     with transaction.atomic():
-        if User.objects.filter(phone_index=crypto.blind_index(phone)).exists():
-            raise ValidationError({"phone": ValidationError(_("该手机号已注册，请直接登录。"), code="taken")})
         consume_code(phone=phone, purpose=SmsPurpose.SIGN_UP, code=code)
+        if User.objects.filter(phone_index=crypto.blind_index(phone)).exists():
+            # Only someone holding this phone gets here (the code was sent to it).
+            raise ValidationError({"phone": ValidationError(_("该手机号已注册，请直接登录。"), code="taken")})
         user = User(username=f"m{phone}", phone=phone, first_name=(name or "").strip()[:30])
         user.set_password(password)
         user.save()
     return user
 
 
-def reset_password(*, phone: str, code: str, password: str) -> User:
+def reset_password(*, phone: str, code: str, password: str, ip: str | None = None) -> User:
+    """Set a new password and end every session of the account: platform sessions (Django's
+    session hash follows the password) and every store console session standing for it
+    (``User._get_session_auth_hash``). An unknown number fails like a wrong code."""
+    from saas_platform.accounts.throttle import reset_account
+
     phone = clean_phone(phone)
+    _check_submit_rate(ip)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(phone_index=crypto.blind_index(phone)).first()
-        if user is None:
-            raise ValidationError({"phone": ValidationError(_("该手机号尚未注册。"), code="unknown")})
         _check_password(password, user)
         consume_code(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=code)
+        if user is None:  # no code was ever sent to an unknown number
+            raise ValidationError({"code": ValidationError(_("验证码不正确。"), code="wrong")})
         user.set_password(password)
         user.save(update_fields=["password"])
-    ratelimit.reset(f"login:fail:{user.phone_index}")
+        reset_account(user=user)
     return user
 
 
 def create_store(*, owner: User, slug: str, name: str, industry: str, categories: list[str]) -> Tenant:
-    """Create the merchant's store (tenant + schema, 14-day trial) and its onboarding profile."""
+    """Create the merchant's store (tenant + schema, 14-day trial) and its onboarding profile.
+    Every field's error is reported at once."""
+    from tenants.actions import validate_slug
+    from tenants.models import Industry
+
+    errors: dict[str, list] = {}
     categories = sorted(set(categories or []))
+    if not (name or "").strip():
+        errors["name"] = [ValidationError(_("请填写店铺名称。"), code="required")]
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if industry not in Industry.values:
+        errors["industry"] = [ValidationError(_("请选择行业。"), code="required")]
     if not categories or any(c not in ServiceCategory.values for c in categories):
-        raise ValidationError({"categories": ValidationError(_("请至少选择一个经营类目。"), code="required")})
+        errors["categories"] = [ValidationError(_("请至少选择一个经营类目。"), code="required")]
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
-        tenant = provision_tenant(slug=slug, name=name, owner=owner, industry=industry)
+        tenant = provision_tenant(slug=slug, name=name.strip(), owner=owner, industry=industry)
         MerchantProfile.objects.create(tenant=tenant, service_categories=categories, phone=owner.phone)
     return tenant
 
@@ -165,6 +230,8 @@ def update_business(
         errors["company_name"] = _("请填写主体名称。")
     if not CREDIT_CODE_RE.match(credit_code):
         errors["credit_code"] = _("统一社会信用代码为 18 位数字或大写字母。")
+    elif not credit_code_check_digit_ok(credit_code):
+        errors["credit_code"] = _("统一社会信用代码校验位不正确，请核对后重新填写。")
     if not (legal_person or "").strip():
         errors["legal_person"] = _("请填写法定代表人姓名。")
     if not (address or "").strip():
@@ -197,5 +264,14 @@ def set_pay_merchant(*, tenant: Tenant, mchid: str) -> MerchantProfile:
     return profile
 
 
-def mark_previewed(*, tenant: Tenant) -> None:
-    MerchantProfile.objects.filter(tenant=tenant, previewed_at__isnull=True).update(previewed_at=timezone.now())
+def mark_previewed(*, tenant: Tenant) -> MerchantProfile:
+    """The merchant has seen the store's preview. Works the same for every store: a store
+    whose profile was not made at sign-up (provisioned by staff, the seed, the tests) gets one,
+    where a bare ``UPDATE`` of a missing row used to change nothing."""
+    with transaction.atomic():
+        MerchantProfile.objects.get_or_create(tenant=tenant)
+        profile = MerchantProfile.objects.select_for_update().get(tenant=tenant)
+        if profile.previewed_at is None:
+            profile.previewed_at = timezone.now()
+            profile.save(update_fields=["previewed_at"])
+    return profile

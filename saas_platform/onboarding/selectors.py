@@ -39,10 +39,20 @@ def profile_for(tenant: Tenant) -> MerchantProfile:
     return profile
 
 
+def template_name(profile: MerchantProfile) -> str:
+    """The chosen template's name (never its key); empty when none is chosen."""
+    from storefront_templates.loader import get_template
+
+    if not profile.template_key:
+        return ""
+    template = get_template(profile.template_key)
+    return template.display_name if template else profile.template_key
+
+
 def checklist(tenant: Tenant) -> list[Step]:
     profile = profile_for(tenant)
     steps = [Step("store", _("创建店铺"), DONE, tenant.primary_host)]
-    steps.append(Step("template", _("选择模板"), DONE if profile.template_key else TODO, profile.template_key or ""))
+    steps.append(Step("template", _("选择模板"), DONE if profile.template_key else TODO, template_name(profile)))
     steps.append(
         Step(
             "business",

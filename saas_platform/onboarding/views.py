@@ -23,7 +23,8 @@ def _code_form(request, form_class, template: str, purpose: str, submit):
         try:
             if "send_code" in request.POST:
                 actions.send_code(phone=data["phone"], purpose=purpose, ip=client_ip(request))
-                messages.success(request, _("验证码已发送，请查收短信。"))
+                # The same answer whether or not the number is registered (no enumeration).
+                messages.success(request, _("如果该号码可以接收短信，验证码已发送，请查收。"))
                 return render(request, template, {"form": form_class(initial=data), "code_sent": True})
             return submit(data)
         except ValidationError as exc:
@@ -33,9 +34,14 @@ def _code_form(request, form_class, template: str, purpose: str, submit):
 
 def sign_up(request):
     def submit(data):
-        if not data["agree"]:
-            raise ValidationError({"agree": _("请先阅读并同意服务协议。")})
-        user = actions.sign_up(phone=data["phone"], code=data["code"], password=data["password"], name=data["name"])
+        user = actions.sign_up(
+            phone=data["phone"],
+            code=data["code"],
+            password=data["password"],
+            name=data["name"],
+            agreed=data["agree"],
+            ip=client_ip(request),
+        )
         auth.login(request, user, backend="saas_platform.accounts.backends.PhoneOrUsernameBackend")
         return redirect("onboarding:new_store")
 
@@ -44,7 +50,7 @@ def sign_up(request):
 
 def reset_password(request):
     def submit(data):
-        actions.reset_password(phone=data["phone"], code=data["code"], password=data["password"])
+        actions.reset_password(phone=data["phone"], code=data["code"], password=data["password"], ip=client_ip(request))
         messages.success(request, _("密码已重置，请用新密码登录。"))
         return redirect("accounts:login")
 

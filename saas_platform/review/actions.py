@@ -58,27 +58,30 @@ def submit_document(
     the new file is removed if the database write fails, the old one only after commit."""
     if kind not in required_kinds(tenant) and kind not in DocumentKind.values:
         raise ValidationError({"kind": _("无效的资质类型。")})
+    errors: dict[str, list] = {}  # every field's error at once
+    sniffed = None
     if upload is None:
-        raise ValidationError({"file": ValidationError(_("请选择要上传的文件。"), code="required")})
-    if upload.size > settings.QUALIFICATION_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    _("文件太大（%(size)s MB），不能超过 %(max)s MB。")
-                    % {
-                        "size": round(upload.size / 1024 / 1024, 1),
-                        "max": settings.QUALIFICATION_MAX_BYTES // 1024 // 1024,
-                    },
-                    code="too_large",
-                )
-            }
-        )
-    data = upload.read()
-    sniffed = storage.sniff(data[:16])
-    if sniffed is None:
-        raise ValidationError({"file": ValidationError(_("只支持 PDF、PNG 或 JPG 格式的文件。"), code="bad_type")})
+        errors["file"] = [ValidationError(_("请选择要上传的文件。"), code="required")]
+    elif upload.size > settings.QUALIFICATION_MAX_BYTES:
+        errors["file"] = [
+            ValidationError(
+                _("文件太大（%(size)s MB），不能超过 %(max)s MB。")
+                % {
+                    "size": round(upload.size / 1024 / 1024, 1),
+                    "max": settings.QUALIFICATION_MAX_BYTES // 1024 // 1024,
+                },
+                code="too_large",
+            )
+        ]
+    else:
+        data = upload.read()
+        sniffed = storage.sniff(data[:16])
+        if sniffed is None:
+            errors["file"] = [ValidationError(_("只支持 PDF、PNG 或 JPG 格式的文件。"), code="bad_type")]
     if expires_on is not None and expires_on <= timezone.localdate():
-        raise ValidationError({"expires_on": ValidationError(_("有效期须晚于今天。"), code="expired")})
+        errors["expires_on"] = [ValidationError(_("有效期须晚于今天。"), code="expired")]
+    if errors:
+        raise ValidationError(errors)
     content_type, ext = sniffed
     key = storage.save(tenant.schema_name, data, ext)
     try:
@@ -162,7 +165,7 @@ def reinstate_tenant(*, tenant: Tenant, actor: User, reason: str) -> Tenant:
 def check_licence_expiry(*, today: dt.date | None = None) -> dict[str, int]:
     """Daily (beat): remind owners N days before a licence expires (once per expiry date), and
     flag licences past their date as expired. Returns counts."""
-    from integrations.sms import send_sms
+    from integrations.sms import queue_sms
 
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.LICENCE_REMINDER_DAYS)
@@ -194,6 +197,6 @@ def check_licence_expiry(*, today: dt.date | None = None) -> dict[str, int]:
             owner = doc.tenant.owner
             if owner and owner.phone:
                 text = f"【分销云】您的店铺“{doc.tenant.name}”的{doc.get_kind_display()}将于 {doc.expires_on:%Y-%m-%d} 到期，请及时更新。"
-                transaction.on_commit(lambda p=owner.phone, t=text: send_sms(phone=p, text=t, kind="licence_reminder"))
+                queue_sms(phone=owner.phone, text=text, kind="licence_reminder")  # outbox: retried if it fails
             reminded += 1
     return {"reminded": reminded, "expired": expired}

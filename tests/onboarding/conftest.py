@@ -5,14 +5,26 @@ from django.test import override_settings
 
 from integrations import sms
 
+SMS_HANDLER = "integrations.sms.deliver_queued_sms"
+
 
 @pytest.fixture(autouse=True)
 def memory_sms():
-    """Codes reach the tests through the sender, as they reach a phone."""
+    """Codes reach the tests through the outbox and the sender, as they reach a phone."""
     sms.outbox.clear()
     with override_settings(SMS_BACKEND="integrations.sms.backends.MemorySender"):
         yield sms.outbox
     sms.outbox.clear()
+
+
+def deliver_sms() -> int:
+    """Do the worker's job in-process: run every pending SMS outbox message (``outbox.deliver``,
+    the function the worker's task calls). Returns how many were sent."""
+    from core import outbox
+    from core.models import OutboxMessage
+
+    pending = OutboxMessage.objects.filter(handler=SMS_HANDLER, processed_at__isnull=True).order_by("pk")
+    return sum(1 for pk in list(pending.values_list("pk", flat=True)) if outbox.deliver(pk))
 
 
 def new_phone() -> str:
@@ -22,6 +34,7 @@ def new_phone() -> str:
 def last_code(outbox, phone: str) -> str:
     import re
 
+    deliver_sms()
     texts = [m["text"] for m in outbox if m["phone"] == phone]
     assert texts, f"no SMS sent to {phone}"
     return re.search(r"验证码 (\d{6})", texts[-1]).group(1)

@@ -15,6 +15,7 @@ from saas_platform.review import actions, storage
 from saas_platform.review.models import AuditEntry, DocumentStatus, QualificationDocument
 from saas_platform.review.selectors import required_kinds
 from tenants.models import Tenant, TenantStatus
+from tests.onboarding.conftest import deliver_sms
 from tests.review.conftest import PDF, PNG
 
 
@@ -137,9 +138,11 @@ def test_expiry_reminds_once_and_flags_expired_licences(food_store, reviewer, me
     actions.approve_document(document=soon, reviewer=reviewer)
     actions.approve_document(document=old, reviewer=reviewer)
     assert actions.check_licence_expiry(today=today)["reminded"] >= 2
+    deliver_sms()  # the reminders go through the outbox
     assert any("食品经营许可证" in m["text"] for m in memory_sms)
     sent = len(memory_sms)
     assert actions.check_licence_expiry(today=today)["reminded"] == 0  # once per expiry date
+    deliver_sms()
     assert len(memory_sms) == sent
     result = actions.check_licence_expiry(today=today + dt.timedelta(days=6))
     assert result["expired"] >= 1
