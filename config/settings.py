@@ -290,6 +290,12 @@ CELERY_BEAT_SCHEDULE = {
     "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
 }
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
+# Failed handler runs are retried after BASE × 2^(n-1) s (at most MAX s); after MAX_ATTEMPTS runs the
+# message is parked for staff (/staff/outbox/). An external handler's claim lasts LEASE s.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 
 # Onboarding and review (saas_platform/onboarding, saas_platform/review).
 SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")
