@@ -234,3 +234,16 @@ def test_backoff_never_exceeds_the_cap(settings):
     settings.OUTBOX_RETRY_MAX_SECONDS = 3600
     assert [outbox.backoff_seconds(n) for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
     assert outbox.backoff_seconds(50) == 3600
+
+
+def test_the_outbox_screen_is_not_part_of_a_merchant_console(tenant_a, committed):
+    """Every tenant's messages live in the public schema: a store's console never shows them."""
+    from saas_platform.accounts.actions import issue_console_link
+
+    owner = type(tenant_a).objects.get(pk=tenant_a.pk).owner
+    merchant = Client()
+    link = issue_console_link(user=owner, tenant=tenant_a)
+    merchant.get("/" + link.split("/", 3)[3], HTTP_HOST=tenant_a.primary_host)
+    assert merchant.get("/console/", HTTP_HOST=tenant_a.primary_host).status_code == 200
+    assert merchant.get("/console/outbox/", HTTP_HOST=tenant_a.primary_host).status_code == 404
+    assert "/console/outbox/" not in merchant.get("/console/", HTTP_HOST=tenant_a.primary_host).content.decode()
