@@ -174,3 +174,27 @@ def test_healthz_answers_within_2_s_when_postgresql_hangs(tmp_path):
     finally:
         _stop(proc)
         hole.close()
+
+
+def test_a_hung_redis_does_not_slow_every_shopper_request(tenant_a, tmp_path):
+    """Redis accepts connections and never answers: the tenant-change check costs one timeout
+    per TENANT_CACHE_SECONDS and process, not one per request."""
+    hole = _Blackhole()
+    port = free_port()
+    env = subprocess_env(PUBLIC_PORT=port, REDIS_URL=f"redis://127.0.0.1:{hole.port}/0")
+    env.pop("CACHE_URL", None)
+    env.pop("CELERY_BROKER_URL", None)
+    proc = _gunicorn(env, port, tmp_path / "logs")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", timeout=40)
+        times = []
+        for _ in range(30):
+            started = time.monotonic()
+            resp = _api(port, tenant_a.primary_host, "/api/v1/products")
+            times.append(time.monotonic() - started)
+            assert resp.status_code == 200, resp.text[:300]
+        slow = [t for t in times if t > 1.0]
+        assert len(slow) <= 4, times  # at most one cache timeout per worker process per TTL
+    finally:
+        _stop(proc)
+        hole.close()
