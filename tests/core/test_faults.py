@@ -198,3 +198,53 @@ def test_a_hung_redis_does_not_slow_every_shopper_request(tenant_a, tmp_path):
     finally:
         _stop(proc)
         hole.close()
+
+
+def test_healthz_answers_within_2_s_while_its_postgresql_is_stopped(tmp_path):
+    """A PostgreSQL of this test's own (pgserver), healthy first, then frozen with SIGSTOP."""
+    import signal
+    import urllib.parse
+    import warnings
+
+    import psutil
+
+    warnings.filterwarnings("ignore")
+    import pgserver
+
+    from infra import devstack
+
+    pgdata = tmp_path / "pg"
+    pgserver.get_server(str(pgdata), cleanup_mode=None)
+    postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
+    port = free_port()
+    env = subprocess_env(PUBLIC_PORT=port)
+    env["DATABASE_URL"] = f"postgres://postgres@{urllib.parse.quote(str(pgdata), safe='')}/postgres"
+    proc = _gunicorn(env, port, tmp_path / "logs")
+    frozen: list[psutil.Process] = []
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", timeout=40)
+
+        def health():
+            started = time.monotonic()
+            resp = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"}, timeout=10)
+            return time.monotonic() - started, resp.json()
+
+        assert health()[1]["checks"]["database"]["ok"] is True
+        frozen = [*postmaster.children(recursive=True), postmaster]
+        for p in frozen:
+            p.send_signal(signal.SIGSTOP)
+        for _ in range(3):
+            elapsed, data = health()
+            assert elapsed < 2.0 and data["checks"]["database"]["ok"] is False, (elapsed, data)
+        for p in frozen:
+            p.send_signal(signal.SIGCONT)
+        frozen = []
+        deadline = time.monotonic() + 15
+        while not health()[1]["checks"]["database"]["ok"]:  # back as soon as it answers again
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+    finally:
+        for p in frozen:
+            p.send_signal(signal.SIGCONT)
+        _stop(proc)
+        devstack._stop_pg(pgdata)
