@@ -136,11 +136,14 @@ def deliver(message_id: int) -> bool:
     """Run a message's handler once. Returns False when there was nothing to do (already done,
     parked, unknown, or an external run of another worker holds the lease). A failure is
     recorded (retry later with backoff, or parked at the cap) and re-raised."""
+    in_outer_transaction = connection.in_atomic_block
     with transaction.atomic():  # claim: a short transaction, no handler code inside
         msg = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
         if msg is None or msg.status != OutboxStatus.PENDING:
             return False
         spec = _resolve(msg.handler)
+        if spec.external and in_outer_transaction:
+            raise RuntimeError(f"{msg.handler} calls another service: deliver it outside any transaction")
         now = timezone.now()
         if spec.external and msg.claimed_until is not None and msg.claimed_until > now:
             return False

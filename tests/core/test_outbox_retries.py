@@ -247,3 +247,12 @@ def test_the_outbox_screen_is_not_part_of_a_merchant_console(tenant_a, committed
     assert merchant.get("/console/", HTTP_HOST=tenant_a.primary_host).status_code == 200
     assert merchant.get("/console/outbox/", HTTP_HOST=tenant_a.primary_host).status_code == 404
     assert "/console/outbox/" not in merchant.get("/console/", HTTP_HOST=tenant_a.primary_host).content.decode()
+
+
+def test_an_external_handler_refuses_to_run_inside_a_transaction(committed):
+    msg = _message(CALL, url="http://127.0.0.1:9/never-called")
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            outbox.deliver(msg.pk)
+    msg.refresh_from_db()
+    assert msg.status == OutboxStatus.PENDING and msg.attempts == 0  # nothing claimed, nothing called
