@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
 from django.db.utils import OperationalError
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from core import outbox
@@ -37,6 +39,15 @@ def test_the_refund_call_holds_no_row_lock(emulator, wechat_web, wx_tenant, comm
     with schema_context(wx_tenant.schema_name):
         refund = request_refund(order=order, amount_fen=900, reason="锁测试")
     message = OutboxMessage.objects.get(handler="mall.payments.effects.submit_refund", payload__refund_id=refund.pk)
+    # A Celery worker of another test (``live_stack``) may take the published message first: wait
+    # until no run holds it, and keep the relay away from it, so the delivery below is ours.
+    assert wait_until(
+        lambda: not OutboxMessage.objects.filter(pk=message.pk, claimed_until__gt=timezone.now()).exists(), timeout=30
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1), sent_at=timezone.now()
+    )
+    assert reload(wx_tenant, Refund, pk=refund.pk).status == "requested"
     since = emulator.last_log_id()
     emulator.api("faults", prefix="/v3/refund/domestic/refunds", delay=1.5, count=1)
     result = {}
