@@ -43,6 +43,8 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
     def process_request(self, request):
         connection.set_schema_to_public()
         hostname = self.hostname_from_request(request)
+        if settings.DEBUG and hostname in settings.LOOPBACK_HOSTS:
+            hostname = settings.PLATFORM_DOMAIN  # development: 127.0.0.1:<port> is the platform
         if request.path == "/healthz":
             # Health is host-independent and always answered from the public schema.
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF

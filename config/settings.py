@@ -69,6 +69,10 @@ API_HOST = env("API_HOST", f"api.{PLATFORM_DOMAIN}")
 PUBLIC_PORT = env("PUBLIC_PORT", "8000")  # only used to print and build absolute URLs
 PUBLIC_SCHEME = env("PUBLIC_SCHEME", "http")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", f".{PLATFORM_DOMAIN},{PLATFORM_DOMAIN}").split(",")]
+# Development: http://127.0.0.1:<port>/ (no Host header of ours) reaches the platform.
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1")
+if DEBUG:
+    ALLOWED_HOSTS += [h for h in LOOPBACK_HOSTS if h not in ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = [
     o.strip()
     for o in env(
@@ -166,6 +170,8 @@ MIDDLEWARE = [
     "saas_platform.console.wagtail_hooks.ConsoleScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Redis/broker/database down: a clear 503 page (or API error), not a 500.
+    "core.middleware.ServiceUnavailableMiddleware",
     # Last: turns a locked-out login (any form) into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,6 +208,11 @@ _db = dj_database_url.parse(
     conn_health_checks=True,
 )
 _db["ENGINE"] = "django_tenants.postgresql_backend"
+# A PostgreSQL that does not answer fails a request instead of hanging it: connect within
+# DB_CONNECT_TIMEOUT s, and no statement runs longer than DB_STATEMENT_TIMEOUT_MS (0 = off).
+_db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+if env_int("DB_STATEMENT_TIMEOUT_MS", 60_000):
+    _db["OPTIONS"]["options"] = f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 60_000)}"
 _db.setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", "test_fenxiao")
 DATABASES = {"default": _db}
 
@@ -301,6 +312,13 @@ CELERY_BEAT_SCHEDULE = {
     "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
 }
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
+HEALTH_TIMEOUT_SECONDS = float(env("HEALTH_TIMEOUT_SECONDS", "1.5"))  # /healthz answers within this
+# Failed handler runs are retried after BASE × 2^(n-1) s (at most MAX s); after MAX_ATTEMPTS runs the
+# message is parked for staff (/staff/outbox/). An external handler's claim lasts LEASE s.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 
 # Onboarding and review (saas_platform/onboarding, saas_platform/review).
 SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")

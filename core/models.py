@@ -2,23 +2,41 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class OutboxMessage(models.Model):
-    """A side effect (task, notice, push) recorded in the same transaction as the change that
-    causes it. The relay publishes it to Celery after commit and re-publishes what was not
-    processed; the worker runs the handler and marks it processed in one transaction, so each
-    side effect takes effect exactly once. Lives in the public schema; ``schema_name`` says
-    which tenant's schema the handler runs in."""
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    DONE = "done", _("已完成")
+    PARKED = "parked", _("已搁置")
 
-    schema_name = models.CharField(max_length=63, db_index=True)
-    handler = models.CharField(max_length=200)
-    payload = models.JSONField(default=dict)
-    created = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+
+class OutboxMessage(models.Model):
+    """A side effect (task, notice, push, external call) recorded in the same transaction as the
+    change that causes it. The relay publishes it to Celery after commit and re-publishes what
+    was not processed; the worker runs the handler (``core.outbox.deliver``). A failed run is
+    retried with exponential backoff up to ``OUTBOX_MAX_ATTEMPTS``, then the message is parked
+    for staff to see and replay (/staff/outbox/). Lives in the public schema; ``schema_name``
+    says which tenant's schema the handler runs in."""
+
+    schema_name = models.CharField(_("租户 schema"), max_length=63, db_index=True)
+    handler = models.CharField(_("处理函数"), max_length=200)
+    payload = models.JSONField(_("参数"), default=dict)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
+    )
+    created = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("发布失败次数"), default=0)
+    attempts = models.PositiveIntegerField(_("执行次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次重试"), null=True, blank=True)
+    # An external handler's run holds a lease instead of a row lock (no lock during the call).
+    claimed_until = models.DateTimeField(_("执行租约至"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    processed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    parked_at = models.DateTimeField(_("搁置时间"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("外发消息")
+        verbose_name_plural = _("外发消息")
+        permissions = [("replay_outboxmessage", _("可以重放搁置的外发消息"))]
         indexes = [
             models.Index(fields=["created"], name="outbox_pending_idx", condition=models.Q(processed_at__isnull=True))
         ]

@@ -10,6 +10,12 @@ their data under .data/ between runs:
     python -m infra.devstack exec CMD…        # run a command (benchmarks) with the services up
     python -m infra.devstack env              # print the environment a shell would need
 
+`run` supervises what it started: a crashed PostgreSQL (embedded), Valkey, web, worker, beat or
+emulator process is restarted and the log says so (a process that keeps crashing stops the
+run). The web port is bound (and listening) by this script when it starts and handed to
+gunicorn (`--bind fd://N`), so no other process can take it during the migrations, and the
+health wait only accepts an answer carrying this run's token.
+
 Ctrl-C stops every process this script started (services included).
 """
 
@@ -18,6 +24,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,6 +32,7 @@ import sys
 import time
 import urllib.parse
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +40,7 @@ DATA = ROOT / ".data"
 VENV_BIN = Path(sys.executable).parent
 _cleanups: list = []
 _servers: list = []
+_supervised: list = []  # services this script started: (name, alive, restart) for the supervisor
 
 
 def log(msg: str) -> None:
@@ -51,6 +60,23 @@ def free_port(preferred: int | None = None) -> int:
         return s.getsockname()[1]
 
 
+def reserve_port(preferred: int | None = None) -> socket.socket:
+    """A listening socket on 127.0.0.1 (``preferred`` if free), held by this process and handed
+    to gunicorn: the port is ours from now on, no other process can bind it meanwhile."""
+    for port in ([preferred] if preferred else []) + [0]:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise RuntimeError("no free port")
+
+
 def start_postgres(dbname: str) -> str:
     warnings.filterwarnings("ignore")
     import pgserver
@@ -66,17 +92,55 @@ def start_postgres(dbname: str) -> str:
     url = f"postgres://postgres@{socket_dir}/{dbname}"
     if not was_running:
         _cleanups.append(("PostgreSQL", lambda: _stop_pg(pgdata)))
+        _supervised.append(("PostgreSQL", lambda: pg_alive(pgdata), lambda: restart_postgres(pgdata)))
     log(f"PostgreSQL (embedded, socket in {pgdata}) ready")
     return url
 
 
-def _stop_pg(pgdata: Path) -> None:
-    from pgserver._commands import pg_ctl
-
+def _postmaster_pid(pgdata: Path) -> int | None:
     try:
-        pg_ctl(["-D", str(pgdata), "-m", "fast", "-w", "stop"], user="pgserver" if os.geteuid() == 0 else None)
-    except Exception:
-        subprocess.run(["pkill", "-f", f"postgres.*{pgdata}"], check=False)
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pg_alive(pgdata: Path) -> bool:
+    import psutil
+
+    pid = _postmaster_pid(pgdata)
+    if pid is None:
+        return False
+    try:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
+
+
+def restart_postgres(pgdata: Path) -> None:
+    """Start the embedded PostgreSQL again on the same data directory (and socket)."""
+    warnings.filterwarnings("ignore")
+    import pgserver
+    from pgserver.postgres_server import PostgresServer
+
+    if not pg_alive(pgdata):
+        # pgserver trusts a postmaster.pid whose pid still exists (a zombie of the crash) and
+        # keeps one handle per data directory: forget both so it really starts a server.
+        (pgdata / "postmaster.pid").unlink(missing_ok=True)
+        for lock in pgdata.glob(".s.PGSQL.*.lock"):  # the socket's lock names the dead postmaster too
+            lock.unlink(missing_ok=True)
+        PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+    pgserver.get_server(str(pgdata), cleanup_mode=None)
+
+
+def _stop_pg(pgdata: Path, timeout: float = 20) -> None:
+    """Fast shutdown (SIGINT to the postmaster of this data directory, by its pid)."""
+    pid = _postmaster_pid(pgdata)
+    if pid is None or not pg_alive(pgdata):
+        return
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while pg_alive(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def start_valkey(name: str) -> str:
@@ -94,6 +158,7 @@ def start_valkey(name: str) -> str:
     port_file.write_text(str(server.port))
     _cleanups.append(("Valkey", server.stop))
     _servers.append(server)
+    _supervised.append(("Valkey", lambda: _valkey_alive(server.port), lambda: restart_valkey(server)))
     log(f"Valkey (embedded) on 127.0.0.1:{server.port}")
     return f"redis://127.0.0.1:{server.port}/0"
 
@@ -105,6 +170,16 @@ def _valkey_alive(port: int) -> bool:
             return conn.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def restart_valkey(server) -> None:
+    """Start the embedded Valkey again on the same port and data directory."""
+    server._process = None
+    try:
+        os.unlink(server.pidfile)
+    except OSError:
+        pass
+    server.start()
 
 
 def ensure_services(*, dbname: str, valkey_dir: str) -> dict[str, str]:
@@ -145,8 +220,10 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, check=True)
 
 
-def wait_healthy(port: int, timeout: float = 90) -> None:
-    """Wait until /healthz is 200: web, database, cache, broker and a Celery worker all up."""
+def wait_healthy(port: int, token: str | None = None, timeout: float = 90) -> bool:
+    """Wait until /healthz is 200 (web, database, cache, broker and a Celery worker all up) and,
+    with ``token``, answered by this run's own server (its ``run`` field)."""
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -154,71 +231,155 @@ def wait_healthy(port: int, timeout: float = 90) -> None:
         try:
             req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
             with urllib.request.urlopen(req, timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
+                body = json.loads(resp.read() or b"{}")
+                if resp.status == 200 and (token is None or body.get("run") == token):
+                    return True
+                if token is not None and body.get("run") != token:
+                    log(f"warning: port {port} answered without this run's token (another server?)")
+        except urllib.error.HTTPError:
+            pass  # 503: not every part is up yet
+        except (OSError, ValueError):
             pass
         time.sleep(0.5)
     log("warning: /healthz is not 200 yet; see the output above")
+    return False
 
 
-def serve_processes(port: int, *, workers: int = 3, beat: bool = True, log_dir: Path | None = None):
-    """Start gunicorn, a Celery worker and (optionally) beat. Returns the Popen list."""
+@dataclass
+class Child:
+    """A process this script started and keeps running: ``start()`` (re)spawns it."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path | None = None
+    pass_fds: tuple[int, ...] = ()
+    proc: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> subprocess.Popen:
+        stream = open(self.log_path, "ab") if self.log_path else None
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=stream, stderr=subprocess.STDOUT, pass_fds=self.pass_fds
+        )
+        return self.proc
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Supervisor:
+    """Restarts what died: the embedded services first (the processes need them), then the
+    processes. More than ``max_restarts`` restarts of one thing within ``window`` seconds means
+    it keeps crashing: ``check`` then returns False and the run stops."""
+
+    def __init__(self, children: list[Child], services=None, *, max_restarts: int = 5, window: float = 60):
+        self.children = children
+        self.services = list(_supervised if services is None else services)
+        self.max_restarts = max_restarts
+        self.window = window
+        self._service_restarts: dict[str, list[float]] = {}
+
+    def _too_many(self, restarts: list[float]) -> bool:
+        now = time.monotonic()
+        restarts[:] = [t for t in restarts if now - t < self.window]
+        restarts.append(now)
+        return len(restarts) > self.max_restarts
+
+    def check(self) -> bool:
+        for name, alive, restart in self.services:
+            if alive():
+                continue
+            if self._too_many(self._service_restarts.setdefault(name, [])):
+                log(f"{name} keeps crashing ({self.max_restarts} restarts in {self.window:.0f} s); stopping")
+                return False
+            log(f"{name} is down; restarting it")
+            try:
+                restart()
+            except Exception as exc:  # try again on the next round
+                log(f"could not restart {name}: {exc}")
+                continue
+            log(f"{name} restarted")
+        for child in self.children:
+            if child.alive():
+                continue
+            code = child.proc.returncode if child.proc is not None else None
+            if self._too_many(child.restarts):
+                log(f"{child.name} keeps crashing ({self.max_restarts} restarts in {self.window:.0f} s); stopping")
+                return False
+            log(f"{child.name} exited (code {code}); restarting it")
+            child.start()
+            log(f"{child.name} restarted (pid {child.proc.pid})")
+        return True
+
+    def procs(self) -> list[subprocess.Popen]:
+        return [c.proc for c in self.children if c.proc is not None]
+
+
+def serve_children(
+    listener: socket.socket, *, workers: int = 3, beat: bool = True, log_dir: Path | None = None
+) -> list[Child]:
+    """gunicorn on the already listening ``listener`` (``--bind fd://N``), a Celery worker and
+    (optionally) beat. Not started yet: call ``start()`` on each (or let the supervisor)."""
+    port = listener.getsockname()[1]
     env = dict(os.environ, PUBLIC_PORT=str(port))
-    out = None
     if log_dir:
         log_dir.mkdir(parents=True, exist_ok=True)
-    procs = []
 
-    def spawn(name, args):
-        stream = open(log_dir / f"{name}.log", "ab") if log_dir else out
-        procs.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT))
+    def child(name, args, **kw):
+        return Child(name=name, args=args, env=env, log_path=(log_dir / f"{name}.log") if log_dir else None, **kw)
 
-    spawn(
-        "web",
-        [
-            str(VENV_BIN / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "-" if not log_dir else str(log_dir / "access.log"),
-            "--timeout",
-            "60",
-        ],
-    )
-    spawn(
-        "worker",
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "config",
+    fd = listener.fileno()
+    children = [
+        child(
+            "web",
+            [
+                str(VENV_BIN / "gunicorn"),
+                "config.wsgi:application",
+                "--bind",
+                f"fd://{fd}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-" if not log_dir else str(log_dir / "access.log"),
+                "--timeout",
+                "60",
+            ],
+            pass_fds=(fd,),
+        ),
+        child(
             "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "2",
-            "-n",
-            f"worker-{port}@%h",
-        ],
-    )
-    if beat:
-        spawn(
-            "beat",
             [
                 str(VENV_BIN / "celery"),
                 "-A",
                 "config",
-                "beat",
+                "worker",
                 "--loglevel",
                 "WARNING",
-                "-s",
-                str(DATA / f"celerybeat-{port}"),
+                "--concurrency",
+                "2",
+                "-n",
+                f"worker-{port}@%h",
             ],
+        ),
+    ]
+    if beat:
+        children.append(
+            child(
+                "beat",
+                [
+                    str(VENV_BIN / "celery"),
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "WARNING",
+                    "-s",
+                    str(DATA / f"celerybeat-{port}"),
+                ],
+            )
         )
-    return procs
+    return children
 
 
 def start_wechat_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
@@ -247,9 +408,14 @@ def start_wechat_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
 
 def cmd_run() -> int:
     ensure_services(dbname="fenxiao", valkey_dir="valkey")
-    port = free_port(int(os.environ.get("PORT", "8000")))
+    listener = reserve_port(int(os.environ.get("PORT", "8000")))  # ours from now until the end
+    port = listener.getsockname()[1]
+    if os.environ.get("PORT", "8000") != str(port):
+        log(f"port {os.environ.get('PORT', '8000')} is taken; serving on {port}")
     os.environ["PUBLIC_PORT"] = str(port)
-    children: list[subprocess.Popen] = []
+    token = secrets.token_hex(8)
+    os.environ["FENXIAO_RUN_TOKEN"] = token  # /healthz of our gunicorn answers with it
+    children: list[Child] = []
     stopping = False
 
     def on_signal(signum, frame):
@@ -257,7 +423,7 @@ def cmd_run() -> int:
         if not stopping:
             stopping = True
             log("stopping…")
-            stop_all(children)
+            stop_all([c.proc for c in children if c.proc is not None])
             sys.exit(0)
 
     signal.signal(signal.SIGINT, on_signal)
@@ -265,28 +431,32 @@ def cmd_run() -> int:
     try:
         wechat, wechat_url = start_wechat_emulator(port)
         if wechat is not None:
-            children.append(wechat)
+            emulator = Child(name="WeChat emulator", args=list(wechat.args), env=dict(os.environ), proc=wechat)
+            children.append(emulator)
         log("migrating (public, template, tenants, spare schemas)…")
         manage("migrate_all", "-v", "0")
         manage("collectstatic", "--noinput", "-v", "0")
         log("seeding the demo platform…")
         summary_path = DATA / "demo.json"
         manage("seed_demo", "--summary", str(summary_path))
-        children.extend(serve_processes(port, log_dir=None))
-        wait_healthy(port)
+        served = serve_children(listener, log_dir=None)
+        for child in served:
+            child.start()
+        children.extend(served)
+        supervisor = Supervisor(children)
+        if not wait_healthy(port, token):
+            log(f"warning: the server on port {port} did not report healthy with this run's token")
         if wechat is not None:  # the demo stores' mini-programs, authorised on the emulator
             subprocess.run([sys.executable, str(ROOT / "manage.py"), "wechat_demo_bind"], cwd=ROOT, check=False)
         print_summary(json.loads(summary_path.read_text()), port, wechat_url)
         while True:
-            for child in children:
-                if child.poll() is not None:
-                    log(f"a child process exited ({child.args[0]}); stopping")
-                    stop_all(children)
-                    return 1
+            if not supervisor.check():
+                stop_all(supervisor.procs())
+                return 1
             time.sleep(1)
     except subprocess.CalledProcessError as exc:
         log(f"failed: {exc}")
-        stop_all(children)
+        stop_all([c.proc for c in children if c.proc is not None])
         return 1
 
 

@@ -36,7 +36,14 @@ def _cached(key: str, load) -> Tenant | None:
     if now - _checked_at[0] >= settings.TENANT_VERSION_CHECK_SECONDS:
         _checked_at[0] = now
         version = _current_version()
-        if version is None or version != _seen_version[0]:
+        if version is None:
+            # Cache down: changes can't be heard of, so the TTL alone bounds staleness; ask
+            # again only after it (a hung Redis must not slow every other request).
+            _checked_at[0] = now + max(0.0, ttl - settings.TENANT_VERSION_CHECK_SECONDS)
+            if _seen_version[0] is not None:
+                _cache.clear()
+                _seen_version[0] = None
+        elif version != _seen_version[0]:
             _cache.clear()
             _seen_version[0] = version
     hit = _cache.get(key)

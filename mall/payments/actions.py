@@ -127,8 +127,12 @@ def request_refund(*, order: Order, amount_fen: int, reason: str = "") -> Refund
 
 
 def submit_refund(*, refund_id: int) -> Refund:
-    """Send a requested refund to WeChat. ``WeChatUnavailable`` propagates (the outbox retries);
-    a refusal by WeChat is recorded on the refund."""
+    """Send a requested refund to WeChat. ``WeChatUnavailable`` propagates (the outbox retries
+    with backoff); a refusal by WeChat is recorded on the refund. Runs with no transaction open:
+    the call holds no row lock, and the result is recorded in its own short locked transaction
+    (``_set_refund``). Idempotent on ``out_refund_no``: a repeated run records the same."""
+    if connection.in_atomic_block:
+        raise RuntimeError("submit_refund calls WeChat: it must not run inside a transaction")
     refund = Refund.objects.select_related("order").get(pk=refund_id)
     if refund.status != RefundStatus.REQUESTED:
         return refund

@@ -1,5 +1,6 @@
-"""Private object storage for qualification files: key ``qualifications/<schema>/<uuid>.<ext>``
-in the configured backend (filesystem or S3), served only through expiring signed links."""
+"""Private object storage for qualification files: key ``object_key(kind="qualifications")``
+(``tenants/<schema>/qualifications/<uuid>.<ext>``) in the configured backend (filesystem or S3),
+served only through expiring signed links."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 
-from core.storage import _inner
+from core.storage import KIND_QUALIFICATIONS, backend, object_key
 
 SALT = "review.document-link"
 SNIFF = {
@@ -27,22 +28,26 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def folder(schema_name: str) -> str:
+    return object_key(schema_name=schema_name, kind=KIND_QUALIFICATIONS)
+
+
 def save(schema_name: str, data: bytes, ext: str) -> str:
-    key = f"qualifications/{schema_name}/{uuid.uuid4().hex}.{ext}"
-    return _inner().save(key, ContentFile(data))
+    key = object_key(schema_name=schema_name, kind=KIND_QUALIFICATIONS, name=f"{uuid.uuid4().hex}.{ext}")
+    return backend().save(key, ContentFile(data))
 
 
 def delete(key: str) -> None:
     if key:
-        _inner().delete(key)
+        backend().delete(key)
 
 
 def open_file(key: str):
-    return _inner().open(key, "rb")
+    return backend().open(key, "rb")
 
 
 def exists(key: str) -> bool:
-    return _inner().exists(key)
+    return backend().exists(key)
 
 
 def link_token(document_id: int, schema_name: str) -> str:

@@ -109,10 +109,10 @@ def test_wrong_type_and_oversized_files_are_refused_and_nothing_is_stored(food_s
         actions.submit_document(tenant=tenant, kind="business_licence", upload=upload(data=PDF + b"0" * 2048))
     assert "文件太大" in err.value.message_dict["file"][0]
     assert not QualificationDocument.objects.filter(tenant=tenant).exists()
-    from core.storage import _inner
+    from core.storage import backend
 
-    folder = f"qualifications/{tenant.schema_name}"
-    assert not _inner().exists(folder) or _inner().listdir(folder)[1] == []
+    folder = f"tenants/{tenant.schema_name}/qualifications"
+    assert not backend().exists(folder) or backend().listdir(folder)[1] == []
 
 
 def test_a_failed_save_removes_the_new_file(food_store, monkeypatch):

@@ -62,14 +62,14 @@ def test_qualification_files_live_privately_in_s3(s3_server, food_store, reviewe
         },
     }
     with override_settings(TENANT_INNER_STORAGE=inner):
-        core_storage._inner._handler = None  # rebuild the backend from the new settings
+        core_storage.reset_backend()  # rebuild the backend from the new settings
         try:
             doc = actions.submit_document(
                 tenant=food_store, kind="business_licence", upload=SimpleUploadedFile("l.pdf", PDF, "application/pdf")
             )
             keys = [o["Key"] for o in s3.list_objects_v2(Bucket="fenxiao-test").get("Contents", [])]
             assert keys == [doc.file_key]
-            assert doc.file_key.startswith(f"qualifications/{food_store.schema_name}/")
+            assert doc.file_key.startswith(f"tenants/{food_store.schema_name}/qualifications/")
             # Private: the object carries no public-read grant.
             grants = s3.get_object_acl(Bucket="fenxiao-test", Key=doc.file_key)["Grants"]
             assert not any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in grants)
@@ -80,4 +80,4 @@ def test_qualification_files_live_privately_in_s3(s3_server, food_store, reviewe
             assert served.status_code == 200
             assert b"".join(served.streaming_content) == PDF
         finally:
-            core_storage._inner._handler = None
+            core_storage.reset_backend()
