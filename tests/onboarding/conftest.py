@@ -11,6 +11,9 @@ SMS_HANDLER = "integrations.sms.deliver_queued_sms"
 @pytest.fixture(autouse=True)
 def memory_sms():
     """Codes reach the tests through the outbox and the sender, as they reach a phone."""
+    from tests.conftest import clear_rate_limits
+
+    clear_rate_limits()
     sms.outbox.clear()
     with override_settings(SMS_BACKEND="integrations.sms.backends.MemorySender"):
         yield sms.outbox
