@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -200,7 +201,24 @@ def crawl(client: Client, role: Role) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def logged_in(db, tenant_a, tenant_b):
+def store_data(db, tenant_a):
+    """One of everything the merchant console lists, so list, inspect and edit pages have rows."""
+    from django.utils import timezone
+
+    from mall.orders.actions import place_order, record_payment
+    from mall.promoters.actions import make_promoter
+    from tests.factories import CustomerFactory, ProductFactory
+
+    with schema_context(tenant_a.schema_name):
+        product = ProductFactory(price_fen=123456, stock=3)
+        promoter = make_promoter(customer=CustomerFactory(phone="13800138000"))
+        order = place_order(customer=CustomerFactory(), items=[(product.pk, 1)], promoter=promoter)
+        record_payment(order_no=order.order_no, transaction_id="4200000001", amount_fen=123456, paid_at=timezone.now())
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def logged_in(db, tenant_a, tenant_b, store_data):
     clients = {}
     for role in ROLES:
         with schema_context(role.schema(tenant_a)):
