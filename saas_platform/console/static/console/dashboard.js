@@ -4,10 +4,12 @@
   function option(data, days) {
     var n = Math.min(days, data.days.length);
     var x = data.days.slice(-n);
-    var grid = { left: 48, right: 16, top: 36, bottom: 28, containLabel: true };
+    var grid = { left: 8, right: 8, top: 36, bottom: 8, containLabel: true };
     if (data.kind === "sales") {
       return {
-        grid: grid,
+        animation: false,
+        animation: false,
+      grid: grid,
         tooltip: { trigger: "axis" },
         legend: { top: 0, data: [data.labels.amount, data.labels.orders] },
         xAxis: { type: "category", data: x },
@@ -19,6 +21,7 @@
       };
     }
     return {
+      animation: false,
       grid: grid,
       tooltip: { trigger: "axis" },
       legend: { top: 0, data: [data.labels.signups] },
