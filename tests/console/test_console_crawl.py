@@ -39,6 +39,7 @@ ALLOWED_WORDS = {
     "SMS",
     "PDF",
     "ICP",
+    "OpenID",
     "English",
     "JPG",
     "PNG",
@@ -123,6 +124,8 @@ def menu_links(html: str) -> list[tuple[str, str]]:
                 walk(value)
 
     walk(json.loads(props.string))
+    shown = re.findall(r'"(?:label|footer_text)": "([^"]*Wagtail[^"]*)"', props.string)
+    assert shown == [], f"the sidebar shows {shown}"
     return found
 
 
