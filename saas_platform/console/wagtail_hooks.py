@@ -7,6 +7,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -189,10 +190,29 @@ def _rebase_menu(items) -> None:
             _rebase_menu(submenu.registered_menu_items)
 
 
+def _no_version_footer(item) -> None:
+    """Wagtail's settings submenu ends with "Wagtail v8…": not something a shopkeeper reads."""
+
+    def render_component(request):
+        return SubMenuItemComponent(
+            item.name,
+            item.label,
+            item.menu.render_component(request),
+            icon_name=item.icon_name,
+            classname=item.classname,
+            footer_text="",
+        )
+
+    item.render_component = render_component
+
+
 @hooks.register("construct_main_menu")
 def scope_main_menu(request, menu_items):
     hidden = scope.hidden_prefixes()
     _rebase_menu(menu_items)
+    for item in menu_items:
+        if item.name == "settings" and "render_component" not in vars(item):
+            _no_version_footer(item)
 
     def is_hidden(item) -> bool:
         if item.name in CMS_MENU_ITEMS:

@@ -266,3 +266,15 @@ def test_every_console_page_opens_in_chinese_for_every_role(logged_in, first):
 def test_wagtail_cms_screens_are_refused_on_both_consoles(logged_in, host, path):
     role = next(r for r in ROLES if r.host == host)
     assert logged_in[role.name].get(path, HTTP_HOST=host).status_code == 404
+
+
+@pytest.mark.parametrize(("host", "base"), [(STAFF_HOST, "/staff/"), (MERCHANT_HOST, "/console/")])
+@pytest.mark.parametrize("page", ["login/", "password_reset/"])
+def test_login_pages_are_branded_and_chinese(db, tenant_a, host, base, page):
+    response = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(base + page, HTTP_HOST=host)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert english_words(html) == set()
+    assert "- 分销云</title>" in html
+    assert "console/brand/favicon.svg" in html
+    assert "Wagtail" not in BeautifulSoup(html, "html.parser").get_text()
