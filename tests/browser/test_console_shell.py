@@ -188,6 +188,9 @@ def test_merchant_dashboard_and_order_list_on_a_phone(live_stack, tenant_a, shop
 
 
 def test_staff_review_queue_on_a_phone(live_stack, staff_user, tenant_a, committed, browser):  # noqa: F811
+    from django.core.cache import cache
+
+    from saas_platform.console.selectors import dashboard_cache_key
     from saas_platform.review.models import DocumentKind, QualificationDocument
 
     doc, created = QualificationDocument.objects.get_or_create(
@@ -201,6 +204,7 @@ def test_staff_review_queue_on_a_phone(live_stack, staff_user, tenant_a, committ
             "submitted_at": timezone.now(),
         },
     )
+    cache.delete(dashboard_cache_key("staff"))  # the figures are cached for a minute
     context = new_context(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
