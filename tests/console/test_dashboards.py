@@ -142,3 +142,18 @@ def test_merchant_home_page_is_the_dashboard_with_yuan_links_and_a_local_chart(d
     assert finders.find("console/vendor/echarts/echarts.min.js")
     assert finders.find("console/vendor/echarts/LICENSE")
     assert "<title>控制面板 - 分销云</title>" in html
+
+
+def test_the_dashboard_speaks_english_on_request(db, tenant_a, fresh_cache):
+    from saas_platform.accounts.actions import ensure_console_user
+
+    with schema_context("public"):
+        owner = tenant_a.owner
+    with schema_context(tenant_a.schema_name):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(ensure_console_user(platform_user=owner))
+        merchant_dashboard()  # cached in Chinese-free form: labels are added per request
+    html = client.get("/console/", HTTP_HOST="alpha.localhost").content.decode()
+    for text in ("Paid today", "Orders to ship", "Low-stock products", "Last 30 days", "Sales"):
+        assert text in html
+    assert "待发货订单" not in html
