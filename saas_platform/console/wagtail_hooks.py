@@ -143,8 +143,8 @@ def staff_context() -> dict:
         ],
         "pending_documents": [{**d, "kind": DocumentKind(d["kind"]).label} for d in data["pending_documents"]],
         "queue_url": reverse("wagtailadmin_home") + "review/documents/?status=pending",
-        "expiring_url": reverse("wagtailadmin_home") + "review/documents/?status=approved",
-        "tenants_url": reverse("wagtailadmin_home") + "tenants/",
+        "expiring_url": reverse("wagtailadmin_home") + "review/documents/?status=approved&ordering=expires_on",
+        "tenants_url": reverse("wagtailadmin_home") + "tenants/?ordering=-created",
         "chart_id": "staff-signups-chart",
         "chart_data_id": "staff-signups-chart-data",
         "chart_data": {
