@@ -126,6 +126,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "saas_platform.accounts",
+    "saas_platform.console",  # its migration tidies Wagtail's default groups in every schema
     *WAGTAIL_APPS,
     "builder",
     "mall.catalog",
@@ -432,3 +433,12 @@ WECHAT_RETRY_BACKOFF = float(env("WECHAT_RETRY_BACKOFF", "0.3"))
 WECHAT_EMULATOR_URL = env("WECHAT_EMULATOR_URL", "")  # development only: linked from the console
 if PRODUCTION and WECHAT_EMULATOR_URL:
     raise ImproperlyConfigured("Refusing to start in production: WECHAT_EMULATOR_URL is a development setting")
+
+# Console shell (issue 9): no Wagtail upgrade check, "what's new" banner, comments or workflows;
+# times are entered and shown in the platform's zone.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAILADMIN_COMMENTS_ENABLED = False
+WAGTAIL_WORKFLOW_ENABLED = False
+WAGTAIL_USER_TIME_ZONES = [TIME_ZONE]
+WAGTAILADMIN_USER_LOGIN_FORM = "saas_platform.console.forms.ConsoleLoginForm"

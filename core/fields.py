@@ -51,3 +51,55 @@ class PhoneNumberMixin(models.Model):
     @property
     def masked_phone(self) -> str:
         return crypto.mask_phone(self.phone)
+
+    masked_phone.fget.short_description = _("手机号")  # its label in listings and inspect views
+
+
+class MoneyField(models.PositiveIntegerField):
+    """An amount in integer fen, typed and shown in yuan (form field ``core.forms.YuanField``).
+    ``min_fen`` is the smallest amount a form accepts (mirror a CheckConstraint with it)."""
+
+    description = "Amount in fen, entered in yuan"
+
+    def __init__(self, *args, min_fen: int = 0, **kwargs):
+        self.min_fen = min_fen
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.min_fen:
+            kwargs["min_fen"] = self.min_fen
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        from core.forms import YuanField
+
+        defaults = {"form_class": YuanField, "min_fen": self.min_fen}
+        defaults.update(kwargs)
+        # IntegerField.formfield adds min_value/max_value for PositiveIntegerField; YuanField
+        # takes its limits in fen instead.
+        form_class = defaults.pop("form_class")
+        return models.Field.formfield(self, form_class=form_class, **defaults)
+
+
+class RateField(models.PositiveIntegerField):
+    """A rate in basis points (1050 = 10.5 %), typed and shown as a percentage."""
+
+    description = "Rate in basis points, entered as a percentage"
+
+    def __init__(self, *args, max_bps: int = 10_000, **kwargs):
+        self.max_bps = max_bps
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.max_bps != 10_000:
+            kwargs["max_bps"] = self.max_bps
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        from core.forms import PercentField
+
+        defaults = {"max_bps": self.max_bps}
+        defaults.update(kwargs)
+        return models.Field.formfield(self, form_class=PercentField, **defaults)

@@ -59,6 +59,27 @@ def parse_yuan(text: str | int | Decimal) -> int:
     return int((value * FEN_PER_YUAN).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+def parse_percent(text: str | int | Decimal) -> int:
+    """``"10.5%"`` (or ``"10.5"``) → 1050 basis points. At most two decimals; no float."""
+    try:
+        value = Decimal(str(text).strip().rstrip("%％").strip())
+    except InvalidOperation as exc:
+        raise MoneyError(f"not a percentage: {text!r}") from exc
+    if not value.is_finite() or abs(value) >= MAX_YUAN:
+        raise MoneyError(f"not a percentage: {text!r}")
+    if value != value.quantize(Decimal("0.01")):
+        raise MoneyError("at most two decimal places (0.01 %)")
+    return int(value * 100)
+
+
+def yuan_text(amount_fen: int) -> str:
+    """1234567 → ``12345.67``: the plain text a money input shows (no symbol, no separators)."""
+    _check_int(amount_fen, "amount_fen")
+    sign = "-" if amount_fen < 0 else ""
+    yuan, fen = divmod(abs(amount_fen), FEN_PER_YUAN)
+    return f"{sign}{yuan}.{fen:02d}"
+
+
 def to_yuan(amount_fen: int) -> Decimal:
     _check_int(amount_fen, "amount_fen")
     return (Decimal(amount_fen) / FEN_PER_YUAN).quantize(Decimal("0.01"), rounding=ROUND_DOWN)

@@ -19,3 +19,18 @@ def bps(value):
 @register.filter
 def masked(phone):
     return mask_phone(phone)
+
+
+@register.filter
+def shown(value):
+    """A value as a person reads it: 是/否 for booleans, "—" for nothing, local time for datetimes."""
+    from django.utils import formats, timezone
+    from django.utils.translation import gettext
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    if hasattr(value, "tzinfo") and hasattr(value, "hour") and timezone.is_aware(value):
+        return formats.localize(timezone.localtime(value))
+    return formats.localize(value)

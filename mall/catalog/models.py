@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import MoneyField
+
 
 class Category(models.Model):
     name = models.CharField(_("名称"), max_length=40)
@@ -28,7 +30,7 @@ class Product(models.Model):
     title = models.CharField(_("商品名称"), max_length=100)
     subtitle = models.CharField(_("卖点"), max_length=200, blank=True)
     description = models.TextField(_("详情"), blank=True)
-    price_fen = models.PositiveIntegerField(_("价格（分）"))
+    price_fen = MoneyField(_("价格"), min_fen=1, help_text=_("单位：元，例如 39.90"))
     stock = models.PositiveIntegerField(_("库存"), default=0)
     on_shelf = models.BooleanField(_("上架"), default=True)
     is_hot = models.BooleanField(_("热销"), default=False)
@@ -42,7 +44,11 @@ class Product(models.Model):
         verbose_name_plural = _("商品")
         ordering = ["-is_hot", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(price_fen__gt=0), name="catalog_product_price_positive")
+            models.CheckConstraint(
+                condition=models.Q(price_fen__gt=0),
+                name="catalog_product_price_positive",
+                violation_error_message=_("价格必须大于 0。"),
+            )
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
+from core.columns import BoolColumn, MoneyColumn
 from mall.catalog.models import Category, Product
 
 
@@ -11,7 +12,16 @@ class ProductViewSet(ModelViewSet):
     icon = "tag"
     menu_label = _("商品")
     url_prefix = "catalog/products"
-    list_display = ["title", "category", "kind", "price_fen", "stock", "sales_count", "on_shelf", "is_hot"]
+    list_display = [
+        "title",
+        "category",
+        "kind",
+        MoneyColumn("price_fen", label=_("价格")),
+        "stock",
+        "sales_count",
+        BoolColumn("on_shelf", label=_("上架")),
+        BoolColumn("is_hot", label=_("热销")),
+    ]
     list_filter = ["kind", "category", "on_shelf", "is_hot", "is_distributable"]
     search_fields = ["title", "subtitle"]
     form_fields = [

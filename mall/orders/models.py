@@ -66,4 +66,10 @@ class OrderLine(models.Model):
     class Meta:
         verbose_name = _("订单明细")
         verbose_name_plural = _("订单明细")
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orders_line_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0),
+                name="orders_line_quantity_positive",
+                violation_error_message=_("数量必须大于 0。"),
+            )
+        ]

@@ -3,6 +3,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core import console as scope
+from core.columns import MoneyColumn
 from mall.orders.models import Order
 
 
@@ -13,7 +14,15 @@ class OrderViewSet(ModelViewSet):
     menu_order = 210
     add_to_admin_menu = True
     url_prefix = "orders"
-    list_display = ["order_no", "customer", "promoter", "status", "total_fen", "paid_fen", "created"]
+    list_display = [
+        "order_no",
+        "customer",
+        "promoter",
+        "status",
+        MoneyColumn("total_fen", label=_("应付金额")),
+        MoneyColumn("paid_fen", label=_("实付金额")),
+        "created",
+    ]
     list_filter = ["status"]
     search_fields = ["order_no"]
     create_view_enabled = False

@@ -18,7 +18,13 @@ class Payment(models.Model):
         verbose_name = _("支付")
         verbose_name_plural = _("支付")
         ordering = ["-paid_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="payments_amount_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0),
+                name="payments_amount_positive",
+                violation_error_message=_("支付金额必须大于 0。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.transaction_id
@@ -70,7 +76,13 @@ class Refund(models.Model):
         verbose_name = _("退款")
         verbose_name_plural = _("退款")
         ordering = ["-created"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="payments_refund_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0),
+                name="payments_refund_positive",
+                violation_error_message=_("退款金额必须大于 0。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.out_refund_no

@@ -26,7 +26,11 @@ class Promoter(models.Model):
         verbose_name_plural = _("推广员")
         ordering = ["-joined_at"]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="promoters_not_own_parent")
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")),
+                name="promoters_not_own_parent",
+                violation_error_message=_("推广员不能是自己的上级。"),
+            )
         ]
 
     def __str__(self) -> str:

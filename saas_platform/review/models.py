@@ -62,7 +62,13 @@ class QualificationDocument(models.Model):
         verbose_name = _("资质文件")
         verbose_name_plural = _("资质文件")
         ordering = ["submitted_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="review_one_document_per_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind"],
+                name="review_one_document_per_kind",
+                violation_error_message=_("这类资质已经提交过，请在原记录上重新上传。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.tenant.name} · {self.get_kind_display()}"
