@@ -109,6 +109,7 @@ SHARED_APPS = [
     *WAGTAIL_APPS,
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files (no CDN)
     "integrations.wechat",
 ]
 
@@ -150,6 +151,8 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 MIDDLEWARE = [
     # Static files first: they are the same for every host and need no tenant lookup.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The shopper API's 1 MB body limit, before the tenant lookup and before any parsing.
+    "mall.api.middleware.ApiBodyLimitMiddleware",
     "config.middleware.TenantResolutionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -306,20 +309,29 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in 
 SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mall.api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "mall.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "mall.api.pagination.ApiPagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
 }
+if PRODUCTION:  # no browsable API in production: JSON only
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)  # shopper API (mall.api.middleware)
+API_MAX_JSON_DEPTH = 32  # nesting levels of a request body (mall.api.parsers)
+API_MAX_PAGE_SIZE = 100  # ?limit= above this is cut to it (mall.api.pagination)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fenxiao Cloud public API",
     "DESCRIPTION": "The mini-program / H5 storefront API. Send `X-WX-AppID` on the shared API host.",
     "VERSION": "1.0.0",
     "PREPROCESSING_HOOKS": ["mall.api.schema.only_api_paths"],
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ works offline (a CDN is often blocked in China): Swagger UI from static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 WAGTAIL_SITE_NAME = "分销云"

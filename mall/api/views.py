@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from mall.api.auth import IsShopper, ShopperTokenAuthentication, issue_token
 from mall.api.errors import StoreClosed
+from mall.api.parsers import ApiJSONParser
 from mall.api.serializers import (
     LoginResultSerializer,
     LoginSerializer,
@@ -30,6 +31,8 @@ APPID_PARAM = OpenApiParameter(
 
 class StoreAPIMixin:
     """Every storefront endpoint: the tenant must be open."""
+
+    parser_classes = [ApiJSONParser]  # bodies are JSON only
 
     def initial(self, request, *args, **kwargs):
         if connection.tenant.status == TenantStatus.SUSPENDED:  # before login and permissions
@@ -58,7 +61,10 @@ class ProductListView(StoreAPIMixin, generics.ListAPIView):
         return self.get_paginated_response([product_payload(p) for p in page])
 
 
-@extend_schema(parameters=[APPID_PARAM], summary="商品详情")
+@extend_schema(
+    parameters=[APPID_PARAM, OpenApiParameter("id", int, OpenApiParameter.PATH, description="商品 ID")],
+    summary="商品详情",
+)
 class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
     serializer_class = ProductSerializer  # the schema; the body is rendered by product_payload
 
