@@ -19,6 +19,7 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -31,6 +32,12 @@ class StoreClosed(exceptions.APIException):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "store_closed"
     default_detail = "店铺已暂停营业。"
+
+
+class WeChatLoginUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "wechat_unavailable"
+    default_detail = _lazy("微信登录暂不可用，请稍后再试。")
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:

@@ -49,6 +49,7 @@ ERROR_DESCRIPTIONS = {
     405: "不支持该请求方法",
     413: "请求体超过 1 MB",
     500: "服务器内部错误",
+    503: "依赖的服务（如微信）暂不可用，可稍后重试",
 }
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -60,6 +61,7 @@ class ApiAutoSchema(AutoSchema):
             codes.append(401)
         if self.method in BODY_METHODS:
             codes.append(413)
+        codes.extend(getattr(self.view, "extra_error_codes", ()))
         return sorted(codes)
 
     def _get_response_bodies(self, direction="response"):

@@ -211,3 +211,11 @@ def test_an_unexpected_error_is_a_json_500_under_api(client, settings):
     assert err["message"] == "服务器开小差了，请稍后再试。"
     html = client.get("/plain/boom")
     assert html.status_code == 500 and not html["Content-Type"].startswith("application/json")
+
+
+def test_login_without_wechat_configured_is_503_not_500(client, settings):
+    settings.WECHAT_COMPONENT_APPID = ""
+    err = assert_error(
+        client.post("/api/v1/auth/login", {"code": "abc"}, content_type="application/json"), 503, "wechat_unavailable"
+    )
+    assert err["message"] == "微信登录暂不可用，请稍后再试。"
