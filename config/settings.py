@@ -77,6 +77,14 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# HTTPS in production (development and tests stay on http). TLS ends at the reverse proxy,
+# which must set X-Forwarded-Proto (and strip it from clients); infra/README.md.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain http
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION  # every store is a subdomain of the platform
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)  # eligible; submitting is a manual step
 
 # Wagtail serves both consoles, so its apps are in both lists (same order in every schema).
 WAGTAIL_APPS = [
@@ -155,6 +163,7 @@ MIDDLEWARE = [
     "mall.api.middleware.ApiBodyLimitMiddleware",
     "config.middleware.TenantResolutionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -305,7 +314,40 @@ LOGIN_LIMIT_PER_IP = env_int("LOGIN_LIMIT_PER_IP", 30)  # attempts per IP per 10
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
 LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in a phone frame
+# The console previews the store (same host) in a phone frame, and Wagtail previews pages in an
+# iframe: frames must be same-origin, not DENY. security.W019 is silenced for that reason; the
+# CSP's `frame-ancestors 'self'` below guards framing as well (and wins in every current browser).
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SILENCED_SYSTEM_CHECKS = ["security.W019"]
+
+# Content Security Policy (django-csp), in every environment so the tests run under it.
+# Scripts and styles only from our own origin (no CDN: /api/docs/ is served from static files).
+# 'unsafe-inline' stays for scripts and styles because Wagtail's admin (inline panels, date
+# widgets, previews) and the console shell use inline <script> blocks, style attributes and a
+# few inline handlers; a CSP that breaks the consoles would be worse than none. What it still
+# stops: scripts, styles, frames and connections from any other origin, <object>, <base>
+# rewriting, and framing by other sites.
+_csp_img = ["'self'", "data:", "blob:"]
+if STORAGE_BACKEND == "s3" and env("S3_ENDPOINT_URL"):
+    _csp_img.append(env("S3_ENDPOINT_URL").rstrip("/"))  # signed links to stored images
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": _csp_img,
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
+# Wagtail's admin would otherwise load Gravatar images and call releases.wagtail.io from the
+# browser: both outside the CSP, and both often unreachable from China.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)
 
 REST_FRAMEWORK = {
