@@ -415,6 +415,10 @@ WECHAT_PAY_PUBLIC_KEY_ID = env("WECHAT_PAY_PUBLIC_KEY_ID", "")
 WECHAT_PAY_PUBLIC_KEY = env("WECHAT_PAY_PUBLIC_KEY", "")
 WECHAT_PAY_PUBLIC_KEY_FILE = env("WECHAT_PAY_PUBLIC_KEY_FILE", "")
 WECHAT_TRANSFER_SCENE_ID = env("WECHAT_TRANSFER_SCENE_ID", "1000")
+# Pay notifies signed more than this far from now are refused (replays); platform certificates
+# are re-fetched for an unknown Wechatpay-Serial at most this often (integrations/wechat/pay.py).
+WECHAT_PAY_NOTIFY_MAX_SKEW_SECONDS = 300
+WECHAT_PAY_CERT_REFRESH_SECONDS = env_int("WECHAT_PAY_CERT_REFRESH_SECONDS", 60)
 # Where WeChat reaches us: pushes and notifies go to the platform host.
 WECHAT_NOTIFY_BASE_URL = env("WECHAT_NOTIFY_BASE_URL", f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}")
 WECHAT_CONNECT_TIMEOUT = float(env("WECHAT_CONNECT_TIMEOUT", "3"))
