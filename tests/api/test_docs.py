@@ -4,6 +4,7 @@
 import re
 import urllib.parse
 
+from django.db import connection
 from django.test import Client
 
 HOST = "alpha.localhost"
@@ -46,3 +47,4 @@ def test_api_docs_and_every_asset_they_reference_are_served_by_us(tenant_a, db):
         }
     assert "413" not in schema["paths"]["/api/v1/store"]["get"]["responses"]
     assert "401" not in schema["paths"]["/api/v1/store"]["get"]["responses"]
+    connection.set_schema_to_public()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import path
 from django_tenants.utils import schema_context
@@ -28,7 +29,8 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 @pytest.fixture
 def client(tenant_a, db):
-    return Client(HTTP_HOST=HOST)
+    yield Client(HTTP_HOST=HOST)
+    connection.set_schema_to_public()  # requests leave the store's schema active
 
 
 @pytest.fixture

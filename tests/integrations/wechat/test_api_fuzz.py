@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -45,6 +45,7 @@ def wsgi_app(bound_appid, db):  # noqa: F811
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+        connection.set_schema_to_public()  # the last request left its tenant's schema active
 
 
 @pytest.fixture
