@@ -18,7 +18,7 @@ from tests.conftest import ROOT, subprocess_env
 
 
 def production_env(**extra) -> dict:
-    return subprocess_env(
+    env = subprocess_env(
         FENXIAO_ENV="production",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -27,6 +27,8 @@ def production_env(**extra) -> dict:
         WECHAT_EMULATOR_URL="",
         **extra,
     )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' setting, never a deployment's
+    return env
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
