@@ -82,6 +82,14 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# HTTPS in production (development and tests stay on http). TLS ends at the reverse proxy,
+# which must set X-Forwarded-Proto (and strip it from clients); infra/README.md.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain http
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION  # every store is a subdomain of the platform
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)  # eligible; submitting is a manual step
 
 # Wagtail serves both consoles, so its apps are in both lists (same order in every schema).
 WAGTAIL_APPS = [
@@ -115,6 +123,7 @@ SHARED_APPS = [
     *WAGTAIL_APPS,
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files (no CDN)
     "integrations.wechat",
     # Login failures are counted once per account, platform-wide: axes' tables are public only.
     "axes",
@@ -161,8 +170,11 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 MIDDLEWARE = [
     # Static files first: they are the same for every host and need no tenant lookup.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The shopper API's 1 MB body limit, before the tenant lookup and before any parsing.
+    "mall.api.middleware.ApiBodyLimitMiddleware",
     "config.middleware.TenantResolutionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -363,24 +375,66 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", 10 * 1024 * 1024)
 LICENCE_REMINDER_DAYS = env_int("LICENCE_REMINDER_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the console previews the store (same host) in a phone frame
+# The console previews the store (same host) in a phone frame, and Wagtail previews pages in an
+# iframe: frames must be same-origin, not DENY. security.W019 is silenced for that reason; the
+# CSP's `frame-ancestors 'self'` below guards framing as well (and wins in every current browser).
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SILENCED_SYSTEM_CHECKS += ["security.W019"]
+
+# Content Security Policy (django-csp), in every environment so the tests run under it.
+# Scripts and styles only from our own origin (no CDN: /api/docs/ is served from static files).
+# 'unsafe-inline' stays for scripts and styles because Wagtail's admin (inline panels, date
+# widgets, previews) and the console shell use inline <script> blocks, style attributes and a
+# few inline handlers; a CSP that breaks the consoles would be worse than none. What it still
+# stops: scripts, styles, frames and connections from any other origin, <object>, <base>
+# rewriting, and framing by other sites.
+_csp_img = ["'self'", "data:", "blob:"]
+if STORAGE_BACKEND == "s3" and env("S3_ENDPOINT_URL"):
+    _csp_img.append(env("S3_ENDPOINT_URL").rstrip("/"))  # signed links to stored images
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": _csp_img,
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
+# Wagtail's admin would otherwise load Gravatar images and call releases.wagtail.io from the
+# browser: both outside the CSP, and both often unreachable from China.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mall.api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "mall.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "mall.api.pagination.ApiPagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": None,
 }
+if PRODUCTION:  # no browsable API in production: JSON only
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)  # shopper API (mall.api.middleware)
+API_MAX_JSON_DEPTH = 32  # nesting levels of a request body (mall.api.parsers)
+API_MAX_PAGE_SIZE = 100  # ?limit= above this is cut to it (mall.api.pagination)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fenxiao Cloud public API",
     "DESCRIPTION": "The mini-program / H5 storefront API. Send `X-WX-AppID` on the shared API host.",
     "VERSION": "1.0.0",
     "PREPROCESSING_HOOKS": ["mall.api.schema.only_api_paths"],
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ works offline (a CDN is often blocked in China): Swagger UI from static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 WAGTAIL_SITE_NAME = "分销云"
@@ -424,6 +478,10 @@ WECHAT_PAY_PUBLIC_KEY_ID = env("WECHAT_PAY_PUBLIC_KEY_ID", "")
 WECHAT_PAY_PUBLIC_KEY = env("WECHAT_PAY_PUBLIC_KEY", "")
 WECHAT_PAY_PUBLIC_KEY_FILE = env("WECHAT_PAY_PUBLIC_KEY_FILE", "")
 WECHAT_TRANSFER_SCENE_ID = env("WECHAT_TRANSFER_SCENE_ID", "1000")
+# Pay notifies signed more than this far from now are refused (replays); platform certificates
+# are re-fetched for an unknown Wechatpay-Serial at most this often (integrations/wechat/pay.py).
+WECHAT_PAY_NOTIFY_MAX_SKEW_SECONDS = 300
+WECHAT_PAY_CERT_REFRESH_SECONDS = env_int("WECHAT_PAY_CERT_REFRESH_SECONDS", 60)
 # Where WeChat reaches us: pushes and notifies go to the platform host.
 WECHAT_NOTIFY_BASE_URL = env("WECHAT_NOTIFY_BASE_URL", f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}")
 WECHAT_CONNECT_TIMEOUT = float(env("WECHAT_CONNECT_TIMEOUT", "3"))
@@ -435,8 +493,7 @@ if PRODUCTION and WECHAT_EMULATOR_URL:
     raise ImproperlyConfigured("Refusing to start in production: WECHAT_EMULATOR_URL is a development setting")
 
 # Console shell (issue 9): no Wagtail upgrade check, "what's new" banner, comments or workflows;
-# times are entered and shown in the platform's zone.
-WAGTAIL_ENABLE_UPDATE_CHECK = False
+# times are entered and shown in the platform's zone. (The update check is off above.)
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILADMIN_COMMENTS_ENABLED = False
 WAGTAIL_WORKFLOW_ENABLED = False

@@ -1,12 +1,13 @@
 """Tenant host ({slug}.<platform domain>) and the shared API host: merchant console, H5
 storefront, the public API."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from wagtail.admin import urls as wagtailadmin_urls
 
 from core.health import healthz
+from mall.api import errors as api_errors
 from mall.storefront_views import store_home
 from saas_platform.accounts.views import console_link
 from saas_platform.review.views import review_file
@@ -20,6 +21,13 @@ urlpatterns = [
     path("console/", include(wagtailadmin_urls)),
     path("api/v1/", include("mall.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: no inline script for the CSP to allow.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/", api_errors.not_found),  # every other /api/ path: a JSON 404
     path("", include("core.urls")),
 ]
+
+# JSON for /api/ paths, Django's pages elsewhere.
+handler400 = api_errors.handler400
+handler404 = api_errors.handler404
+handler500 = api_errors.handler500

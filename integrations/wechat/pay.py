@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -286,7 +287,17 @@ class PayClient:
     # -- notifies -------------------------------------------------------------------------
     def parse_notify(self, headers, body: bytes | str) -> Notify:
         """Verify the signature and decrypt the resource. Raises ``WeChatSignatureError`` for a
-        wrong signature, a tampered body or an undecryptable resource."""
+        stale or future ``Wechatpay-Timestamp`` (more than 5 minutes off: a replay), an unknown
+        ``Wechatpay-Serial``, a wrong signature, a tampered body or an undecryptable resource."""
+        check_notify_timestamp(_header(headers, "Wechatpay-Timestamp"))
+        serial = _header(headers, "Wechatpay-Serial")
+        if serial != settings.WECHAT_PAY_PUBLIC_KEY_ID:
+            # Not the configured WeChat Pay public key: a platform certificate, looked up in the
+            # process-wide cache (refreshed at most once a minute), never one call per notify.
+            certificate = platform_certificates.find(serial, self._pay._core)
+            if certificate is None:
+                raise WeChatSignatureError("SIGN_ERROR", f"未知的微信支付平台证书序列号：{serial[:64]}")
+            self._pay._core._certificates = [certificate]  # wechatpayv3 verifies with it, no refresh
         try:
             data = self._pay.callback(headers, body)
         except Exception as exc:  # unsupported algorithm, malformed JSON…
@@ -294,6 +305,84 @@ class PayClient:
         if not data or not isinstance(data.get("resource"), dict):
             raise WeChatSignatureError("SIGN_ERROR", "通知签名验证或解密失败")
         return Notify(id=str(data.get("id", "")), event_type=str(data.get("event_type", "")), resource=data["resource"])
+
+
+def _header(headers, name: str) -> str:
+    value = headers.get(name) or headers.get("HTTP_" + name.upper().replace("-", "_")) or ""
+    return str(value).strip()
+
+
+def check_notify_timestamp(value: str, *, now: float | None = None) -> None:
+    """Refuse a notify signed more than ``WECHAT_PAY_NOTIFY_MAX_SKEW_SECONDS`` (5 minutes) from
+    now, either way: a captured notify cannot be replayed later."""
+    try:
+        ts = int(value)
+    except (TypeError, ValueError):
+        raise WeChatSignatureError("SIGN_ERROR", "通知缺少有效的 Wechatpay-Timestamp") from None
+    skew = (time.time() if now is None else now) - ts
+    if abs(skew) > settings.WECHAT_PAY_NOTIFY_MAX_SKEW_SECONDS:
+        log.warning("wechat pay notify refused: Wechatpay-Timestamp %s is %+d s off", value, skew)
+        raise WeChatSignatureError("TIMESTAMP_EXPIRED", f"通知时间戳相差 {int(skew)} 秒，超过 5 分钟")
+
+
+class PlatformCertificates:
+    """WeChat Pay platform certificates, cached for the whole process.
+
+    A notify signed with a serial we do not hold triggers a refresh from ``/v3/certificates``,
+    but at most one per ``WECHAT_PAY_CERT_REFRESH_SECONDS`` (60 s) for the whole deployment
+    (a Redis key, ``cache.add``; a process-local timestamp if Redis cannot answer): a flood of
+    notifies with made-up serials costs WeChat one call a minute, not one call each."""
+
+    CACHE_KEY = "wechatpay:platform-cert-refresh"
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._certificates: list = []
+        self._local_refresh_at = float("-inf")
+
+    def _match(self, serial_no: int):
+        return next((c for c in self._certificates if c.serial_number == serial_no), None)
+
+    def find(self, serial: str, core):
+        try:
+            serial_no = int(serial, 16)
+        except (TypeError, ValueError):
+            return None  # no certificate has a serial like that: nothing to refresh for
+        with self._lock:
+            found = self._match(serial_no)
+            if found is not None or not self._may_refresh():
+                return found
+            log.info("wechat pay: unknown platform serial %s, refreshing certificates", serial[:64])
+            try:
+                core._update_certificates()  # one GET /v3/certificates (signed, verified by serial)
+            except Exception as exc:  # network errors, malformed answers: keep what we had
+                log.warning("wechat pay: certificate refresh failed: %s", exc)
+                return None
+            if core._certificates:
+                self._certificates = list(core._certificates)
+            return self._match(serial_no)
+
+    def _may_refresh(self) -> bool:
+        from django.core.cache import cache
+
+        every = settings.WECHAT_PAY_CERT_REFRESH_SECONDS
+        now = time.monotonic()
+        if now - self._local_refresh_at < every:
+            return False
+        self._local_refresh_at = now
+        try:
+            return bool(cache.add(self.CACHE_KEY, 1, timeout=every))
+        except Exception as exc:  # Redis down: this process's own guard still holds
+            log.warning("wechat pay: certificate refresh guard without Redis: %s", exc)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._certificates = []
+            self._local_refresh_at = float("-inf")
+
+
+platform_certificates = PlatformCertificates()
 
 
 def _check_amount(amount) -> None:

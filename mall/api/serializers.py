@@ -12,7 +12,7 @@ class StoreSerializer(serializers.Serializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    category = serializers.CharField(source="category.name", default=None, read_only=True)
+    category = serializers.CharField(source="category.name", default=None, allow_null=True, read_only=True)
     price_display = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,3 +1,6 @@
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -6,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mall.api.auth import IsShopper, ShopperTokenAuthentication, issue_token
-from mall.api.errors import StoreClosed
+from mall.api.errors import StoreClosed, WeChatLoginUnavailable
+from mall.api.parsers import ApiJSONParser
 from mall.api.serializers import (
     LoginResultSerializer,
     LoginSerializer,
@@ -23,6 +27,8 @@ from mall.orders.actions import place_order
 from mall.orders.models import Order
 from tenants.models import TenantStatus
 
+log = logging.getLogger(__name__)
+
 APPID_PARAM = OpenApiParameter(
     "X-WX-AppID", location=OpenApiParameter.HEADER, required=False, description="小程序 AppID（共享接口域名上必填）"
 )
@@ -30,6 +36,8 @@ APPID_PARAM = OpenApiParameter(
 
 class StoreAPIMixin:
     """Every storefront endpoint: the tenant must be open."""
+
+    parser_classes = [ApiJSONParser]  # bodies are JSON only
 
     def initial(self, request, *args, **kwargs):
         if connection.tenant.status == TenantStatus.SUSPENDED:  # before login and permissions
@@ -58,7 +66,10 @@ class ProductListView(StoreAPIMixin, generics.ListAPIView):
         return self.get_paginated_response([product_payload(p) for p in page])
 
 
-@extend_schema(parameters=[APPID_PARAM], summary="商品详情")
+@extend_schema(
+    parameters=[APPID_PARAM, OpenApiParameter("id", int, OpenApiParameter.PATH, description="商品 ID")],
+    summary="商品详情",
+)
 class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
     serializer_class = ProductSerializer  # the schema; the body is rendered by product_payload
 
@@ -76,17 +87,25 @@ class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
     summary="小程序登录（code 换会话）",
 )
 class LoginView(StoreAPIMixin, APIView):
+    extra_error_codes = (503,)  # WeChat unreachable or not configured
+
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = connection.tenant
         if not tenant.wechat_appid:
             raise exceptions.ValidationError({"code": [_("店铺尚未绑定小程序。")]})
-        from integrations.wechat.errors import WeChatError
+        from integrations.wechat.errors import WeChatError, WeChatUnavailable
         from integrations.wechat.miniprogram import MiniProgramClient
 
         try:
             session = MiniProgramClient(tenant.wechat_appid).login(data.validated_data["code"])
+        except ImproperlyConfigured:
+            log.error("shopper login: WeChat is not configured", exc_info=True)
+            raise WeChatLoginUnavailable()
+        except WeChatUnavailable as exc:
+            log.warning("shopper login: WeChat unavailable: %s", exc)
+            raise WeChatLoginUnavailable()
         except WeChatError as exc:
             raise exceptions.ValidationError(
                 {"code": [_("微信登录失败（%(code)s）：%(msg)s") % {"code": exc.code, "msg": exc.message}]}
