@@ -1,4 +1,4 @@
-"""What a WeChat Pay notify means for a store: called by ``integrations.wechat.views`` inside
+"""What a WeChat Pay notify means for a store: called by ``mall.payments.views`` inside
 the tenant's schema, after the notify's signature was verified and its resource decrypted.
 Returns an outcome word for the inbound log; raises nothing for a bad notify."""
 

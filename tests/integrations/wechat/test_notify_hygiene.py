@@ -13,8 +13,8 @@ import requests
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 
+from core.models import InboundLog
 from integrations.wechat.errors import WeChatSignatureError
-from integrations.wechat.models import InboundLog
 from integrations.wechat.pay import PayClient, PlatformCertificates, check_notify_timestamp, platform_certificates
 from mall.orders.models import Order
 from mall.payments.actions import out_trade_no
