@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,10 @@ class Product(models.Model):
     title = models.CharField(_("商品名称"), max_length=100)
     subtitle = models.CharField(_("卖点"), max_length=200, blank=True)
     description = models.TextField(_("详情"), blank=True)
-    price_fen = models.PositiveIntegerField(_("价格（分）"))
+    # The validator turns the database constraint below into a field error on forms.
+    price_fen = models.PositiveIntegerField(
+        _("价格（分）"), validators=[MinValueValidator(1, message=_("价格须大于 0。"))]
+    )
     stock = models.PositiveIntegerField(_("库存"), default=0)
     on_shelf = models.BooleanField(_("上架"), default=True)
     is_hot = models.BooleanField(_("热销"), default=False)

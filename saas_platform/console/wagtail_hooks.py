@@ -10,6 +10,8 @@ from core import console as scope
 from saas_platform.console.selectors import merchant_dashboard, staff_dashboard
 from tenants.models import Tenant, TenantStatus
 
+scope.action_only_policy(Tenant)  # a lifecycle: suspend / reinstate are actions (review_staff:merchant)
+
 
 class TenantViewSet(ModelViewSet):
     model = Tenant
@@ -21,9 +23,11 @@ class TenantViewSet(ModelViewSet):
     list_display = ["name", "slug", "industry", "status", "trial_ends_at", "created"]
     list_filter = ["status", "industry"]
     search_fields = ["name", "slug"]
-    form_fields = ["name", "status", "industry"]
+    form_fields = ["name"]  # never shown: editing is refused by the policy
     inspect_view_enabled = True
+    inspect_view_fields = ["name", "slug", "industry", "status", "owner", "trial_ends_at", "created"]
     create_view_enabled = False  # merchants sign up themselves (tenants.actions.provision_tenant)
+    copy_view_enabled = False
 
 
 tenant_viewset = scope.staff_only(TenantViewSet("tenants"))

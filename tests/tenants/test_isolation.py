@@ -77,12 +77,13 @@ def test_orm_in_a_task_runs_in_the_tenant_it_was_sent_from(twin_products, tenant
     import time
 
     from mall.customers.models import Customer
-    from mall.orders.actions import place_order, transition_order
+    from mall.orders.actions import place_order
+    from tests.factories import pay
 
     with schema_context(tenant_a.schema_name):
         customer = Customer.objects.create(openid=f"iso-{time.time_ns()}", nickname="隔离测试")
         order = place_order(customer=customer, items=[(twin_products, 1)])
-        transition_order(order=order, to="paid")
+        pay(order)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with schema_context(tenant_a.schema_name):

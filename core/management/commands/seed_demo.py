@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from core import crypto
 from mall.catalog.models import Category, Product, ProductKind
 from mall.customers.models import Customer
-from mall.orders.actions import place_order, transition_order
+from mall.orders.actions import cancel_order, place_order, record_payment, transition_order
 from mall.orders.models import Order, OrderStatus
 from mall.promoters.actions import make_promoter
 from saas_platform.accounts.actions import create_platform_user
@@ -264,7 +264,17 @@ class Command(BaseCommand):
             (shoppers[3], [(products[4].pk, 1)], lead, []),
             (shoppers[1], [(products[0].pk, 1)], lead, [OrderStatus.CANCELLED]),
         ]
-        for customer, items, promoter, steps in plans:
+        for n, (customer, items, promoter, steps) in enumerate(plans):
             order: Order = place_order(customer=customer, items=items, promoter=promoter)
             for step in steps:
-                order = transition_order(order=order, to=step)
+                if step == OrderStatus.PAID:  # only a recorded payment makes an order paid
+                    record_payment(
+                        order_no=order.order_no,
+                        transaction_id=f"demo-{spec['slug']}-{n}",
+                        amount_fen=order.total_fen,
+                        paid_at=timezone.now(),
+                    )
+                elif step == OrderStatus.CANCELLED:
+                    cancel_order(order=order, reason="顾客未付款，演示取消")
+                else:
+                    transition_order(order=order, to=step)
