@@ -1,4 +1,4 @@
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
@@ -66,9 +66,14 @@ def scope_main_menu(request, menu_items):
     menu_items[:] = [item for item in menu_items if not is_hidden(item)]
 
 
+# Wagtail screens no console user needs: a deliberate 500 page (for testing error pages) and a 404 demo.
+CLOSED_ADMIN_PATHS = ("failwhale/", "test404/")
+
+
 class ConsoleScopeMiddleware:
-    """404 for the other console's screens (e.g. /staff/catalog/ on the platform host); a
-    suspended or read-only store's console refuses every change (it stays readable)."""
+    """404 for the other console's screens (e.g. /staff/catalog/ on the platform host) and for
+    Wagtail's test pages; a suspended or read-only store's console refuses every change (it
+    stays readable)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -80,6 +85,14 @@ class ConsoleScopeMiddleware:
                 rest = path[len(base) :]
                 if any(rest.startswith(p + "/") or rest == p for p in scope.hidden_prefixes()):
                     raise Http404
+                if rest.startswith(CLOSED_ADMIN_PATHS):
+                    raise Http404
+                if (
+                    rest == "choose-external-link/"
+                    and request.method == "POST"
+                    and "external-link-chooser-url" not in request.POST
+                ):  # Wagtail's chooser fails (500) on a post without its field
+                    return HttpResponseBadRequest()
         if path.startswith("/console/") and request.method not in ("GET", "HEAD", "OPTIONS"):
             tenant = getattr(request, "tenant", None)
             if tenant is not None and tenant.status in (TenantStatus.SUSPENDED, TenantStatus.READ_ONLY):
