@@ -140,7 +140,7 @@ def set_role(*, user, role: str, roles: dict[str, tuple[str, list[str]]]) -> Non
     """Make ``user`` a member of exactly one role group of ``roles`` (other groups untouched)."""
     if role not in roles:
         raise ValueError(f"unknown role {role!r}")
-    groups = _ensure(roles)
+    groups = ensure_merchant_roles() if roles is MERCHANT_ROLES else _ensure(roles)
     user.groups.remove(*[g for r, g in groups.items() if r != role])
     user.groups.add(groups[role])
 

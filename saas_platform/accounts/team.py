@@ -20,11 +20,11 @@ from tenants.models import TeamMember, Tenant
 
 
 def _tenant() -> Tenant:
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None or connection.schema_name == "public":
+    schema = connection.schema_name
+    if schema == "public":
         raise RuntimeError("team actions run in a store's schema")
     with schema_context("public"):
-        return Tenant.objects.get(schema_name=connection.schema_name)
+        return Tenant.objects.get(schema_name=schema)
 
 
 def _check_role(role: str) -> str:
