@@ -81,6 +81,9 @@ class OrderDetailView(InspectView):
     def get_page_title(self):
         return _("订单 %(no)s") % {"no": self.object.order_no}
 
+    def get_page_subtitle(self):
+        return self.object.get_status_display()
+
     @property
     def header_more_buttons(self):
         return []
