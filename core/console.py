@@ -81,3 +81,14 @@ def require_perm(*perms: str):
         return wrapped
 
     return decorate
+
+
+def PermissionMenuItem(*args, perm: str, **kwargs):  # noqa: N802 (a class factory)
+    """A Wagtail menu item shown only to users holding ``perm``."""
+    from wagtail.admin.menu import MenuItem
+
+    class _Item(MenuItem):
+        def is_shown(self, request):
+            return request.user.has_perm(perm)
+
+    return _Item(*args, **kwargs)

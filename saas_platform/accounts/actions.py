@@ -115,8 +115,7 @@ def ensure_console_user(*, platform_user: User, role: str = "owner") -> User:
         elif user.is_superuser:  # consoles made before roles existed
             user.is_superuser = False
             user.save(update_fields=["is_superuser"])
-        if roles.role_of(user, roles.MERCHANT_ROLES) != role:
-            roles.set_role(user=user, role=role, roles=roles.MERCHANT_ROLES)
+        roles.set_role(user=user, role=role, roles=roles.MERCHANT_ROLES)  # also brings the groups up to date
     return user
 
 

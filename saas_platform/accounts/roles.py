@@ -4,7 +4,8 @@ holding exactly the permissions its screens need.
 * Staff console (public schema): ``reviewer`` (review queue, documents, approve / reject, the
   audit trail, merchants read-only) and ``operator`` (what a reviewer has, plus suspending and
   reinstating stores).
-* Merchant console (each tenant schema): ``owner`` (everything below, plus the team screen),
+* Merchant console (each tenant schema): ``owner`` (everything below, plus the team screen and
+  the store's set-up: onboarding, mini-program binding),
   ``operations`` (products, categories, store pages), ``customer_service`` (orders, after-sales,
   shoppers, promoters) and ``finance`` (payments, refunds; commission and withdrawals join it
   when they have screens).
@@ -22,6 +23,10 @@ from django.utils.translation import gettext_lazy as _
 
 ACCESS_ADMIN = "wagtailadmin.access_admin"
 MANAGE_TEAM = "accounts.manage_team"
+# The store's own set-up (onboarding checklist, mini-program binding, payment merchant): the owner's.
+MANAGE_STORE = "accounts.manage_store"
+# Permissions of no model's Meta, kept on the user model's content type.
+CUSTOM_PERMISSIONS = {MANAGE_TEAM: "Can manage the store's team", MANAGE_STORE: "Can set up the store"}
 
 STAFF_ROLES: dict[str, tuple[str, list[str]]] = {
     "reviewer": (
@@ -75,7 +80,7 @@ _FINANCE = [
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {
     "owner": (
         _("店主"),
-        sorted({ACCESS_ADMIN, MANAGE_TEAM, *_OPERATIONS, *_CUSTOMER_SERVICE, *_FINANCE}),
+        sorted({ACCESS_ADMIN, MANAGE_TEAM, MANAGE_STORE, *_OPERATIONS, *_CUSTOMER_SERVICE, *_FINANCE}),
     ),
     "operations": (_("运营"), [ACCESS_ADMIN, *_OPERATIONS]),
     "customer_service": (_("客服"), [ACCESS_ADMIN, *_CUSTOMER_SERVICE]),
@@ -94,12 +99,12 @@ def group_name(role: str) -> str:
 
 def _permission(dotted: str) -> Permission:
     app_label, codename = dotted.split(".", 1)
-    if dotted == MANAGE_TEAM:  # a permission of no model's Meta: kept on the user model
+    if dotted in CUSTOM_PERMISSIONS:
         from saas_platform.accounts.models import User
 
         ct = ContentType.objects.get_for_model(User)
         perm, _created = Permission.objects.get_or_create(
-            content_type=ct, codename=codename, defaults={"name": "Can manage the store's team"}
+            content_type=ct, codename=codename, defaults={"name": CUSTOM_PERMISSIONS[dotted]}
         )
         return perm
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)

@@ -9,7 +9,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
 from core import console as scope
 from core.forms import add_action_errors
@@ -81,11 +80,8 @@ def team_urls():
     return [path("team/", team_view, name="team")]
 
 
-class TeamMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(roles.MANAGE_TEAM)
-
-
 @hooks.register("register_admin_menu_item")
 def team_menu_item():
-    return TeamMenuItem(gettext_lazy("店铺成员"), reverse("team"), icon_name="group", order=950)
+    return scope.PermissionMenuItem(
+        gettext_lazy("店铺成员"), reverse("team"), icon_name="group", order=950, perm=roles.MANAGE_TEAM
+    )

@@ -1,3 +1,5 @@
+import re
+
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -68,6 +70,12 @@ def scope_main_menu(request, menu_items):
 
 # Wagtail screens no console user needs: a deliberate 500 page (for testing error pages) and a 404 demo.
 CLOSED_ADMIN_PATHS = ("failwhale/", "test404/")
+# Wagtail views that fail (500) on a POST (or PUT, DELETE) without their form's field: answer 400 instead
+# (found by tests/console/test_url_walk.py; Wagtail 8.0).
+REQUIRED_POST_FIELDS = [
+    (re.compile(r"^choose-external-link/$"), "external-link-chooser-url"),
+    (re.compile(r"^pages/\d+/copy/$"), "new_parent_page"),
+]
 
 
 class ConsoleScopeMiddleware:
@@ -87,11 +95,9 @@ class ConsoleScopeMiddleware:
                     raise Http404
                 if rest.startswith(CLOSED_ADMIN_PATHS):
                     raise Http404
-                if (
-                    rest == "choose-external-link/"
-                    and request.method == "POST"
-                    and "external-link-chooser-url" not in request.POST
-                ):  # Wagtail's chooser fails (500) on a post without its field
+                if request.method not in ("GET", "HEAD", "OPTIONS") and any(
+                    pattern.match(rest) and field not in request.POST for pattern, field in REQUIRED_POST_FIELDS
+                ):
                     return HttpResponseBadRequest()
         if path.startswith("/console/") and request.method not in ("GET", "HEAD", "OPTIONS"):
             tenant = getattr(request, "tenant", None)

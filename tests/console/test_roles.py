@@ -19,6 +19,8 @@ SCREENS = {
     "pages": "/console/pages/",
     "payments": "/console/payments/",
     "team": "/console/team/",
+    "onboarding": "/console/onboarding/",
+    "wechat": "/console/wechat/",
 }
 REACHES = {
     "owner": set(SCREENS),

@@ -38,7 +38,12 @@ def twin_products(tenant_a, tenant_b, committed):
 
 
 def _drop_product(pk):
-    Order.objects.filter(lines__product_id=pk).delete()
+    from mall.payments.models import Payment, Refund
+
+    orders = Order.objects.filter(lines__product_id=pk)
+    Refund.objects.filter(order__in=orders).delete()
+    Payment.objects.filter(order__in=orders).delete()  # paid through record_payment, so it has one
+    orders.delete()
     Product.objects.filter(pk=pk).delete()
 
 
