@@ -442,6 +442,8 @@ WAGTAILADMIN_BASE_URL = f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}"
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_I18N_ENABLED = False
+# Console users log in through the platform (SMS password reset there); Wagtail's e-mail reset is off.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 # Console links from the platform host are valid this long and only once.
 CONSOLE_LINK_MAX_AGE = env_int("CONSOLE_LINK_MAX_AGE", 60)
 

@@ -16,7 +16,7 @@ from wagtail.models import Site
 from core import outbox
 from saas_platform.accounts.models import User
 from tenants import provisioning
-from tenants.models import Domain, Industry, Tenant, TenantStatus
+from tenants.models import TENANT_FSM, Domain, Industry, Tenant, TenantStatus
 from tenants.selectors import forget_cached_tenants
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -25,14 +25,6 @@ RESERVED_SLUGS = frozenset(
     help support docs blog status app m h5 wx wechat pay cdn assets test demo dev
     login signup register account accounts billing shop store open oauth""".split()
 )
-
-# Lifecycle: the allowed transitions, written once (house rule 3).
-TRANSITIONS: dict[str, set[str]] = {
-    TenantStatus.TRIAL: {TenantStatus.ACTIVE, TenantStatus.READ_ONLY, TenantStatus.SUSPENDED},
-    TenantStatus.ACTIVE: {TenantStatus.READ_ONLY, TenantStatus.SUSPENDED},
-    TenantStatus.READ_ONLY: {TenantStatus.ACTIVE, TenantStatus.SUSPENDED},
-    TenantStatus.SUSPENDED: {TenantStatus.ACTIVE, TenantStatus.TRIAL, TenantStatus.READ_ONLY},
-}
 
 
 def schema_name_for(slug: str) -> str:
@@ -122,12 +114,8 @@ def set_tenant_status(*, tenant: Tenant, status: str) -> Tenant:
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if status == locked.status:
-            return locked
-        if status not in TRANSITIONS.get(locked.status, set()):
-            raise ValidationError(
-                {"status": _("不能从“%(a)s”变为“%(b)s”。") % {"a": locked.get_status_display(), "b": status}}
-            )
-        locked.status = status
+            return locked  # an idempotent repeat of the same decision
+        TENANT_FSM.move(locked, status)
         locked.save(update_fields=["status"])
         transaction.on_commit(forget_cached_tenants)
     return locked

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from core.fsm import StateMachine
+
 
 class Industry(models.TextChoices):
     FRESH = "fresh", _("生鲜果蔬")
@@ -21,12 +23,27 @@ class TenantStatus(models.TextChoices):
     SUSPENDED = "suspended", _("已停用")
 
 
+# Lifecycle: the allowed transitions, written once (house rule 3; ``core.fsm``).
+TENANT_FSM = StateMachine(
+    TenantStatus,
+    {
+        TenantStatus.TRIAL: {TenantStatus.ACTIVE, TenantStatus.READ_ONLY, TenantStatus.SUSPENDED},
+        TenantStatus.ACTIVE: {TenantStatus.READ_ONLY, TenantStatus.SUSPENDED},
+        TenantStatus.READ_ONLY: {TenantStatus.ACTIVE, TenantStatus.SUSPENDED},
+        TenantStatus.SUSPENDED: {TenantStatus.ACTIVE, TenantStatus.TRIAL, TenantStatus.READ_ONLY},
+    },
+    subject=_("店铺"),
+)
+
+
 class Tenant(TenantMixin):
     """A merchant. Its store lives in its own PostgreSQL schema (``schema_name``)."""
 
     slug = models.SlugField(_("店铺标识"), max_length=40, unique=True)
     name = models.CharField(_("店铺名称"), max_length=100)
-    status = models.CharField(_("状态"), max_length=16, choices=TenantStatus.choices, default=TenantStatus.TRIAL)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=TenantStatus.choices, default=TenantStatus.TRIAL, editable=False
+    )
     industry = models.CharField(_("行业"), max_length=16, choices=Industry.choices, default=Industry.GENERAL)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,6 +64,7 @@ class Tenant(TenantMixin):
         verbose_name = _("商户")
         verbose_name_plural = _("商户")
         ordering = ["-created"]
+        permissions = [("suspend_tenant", _("停用或恢复店铺"))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -98,3 +116,24 @@ class ConsoleLinkUse(models.Model):
     user_id = models.BigIntegerField()
     schema_name = models.CharField(max_length=63)
     used_at = models.DateTimeField(auto_now_add=True)
+
+
+class TeamMember(models.Model):
+    """A platform account the store owner invited into the store's console (a sub-account).
+    The role itself is the console user's group in the tenant schema; this row (public schema)
+    says who may open the console from the platform (``issue_console_link``)."""
+
+    tenant = models.ForeignKey(Tenant, verbose_name=_("商户"), on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    created = models.DateTimeField(_("邀请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("店铺成员")
+        verbose_name_plural = _("店铺成员")
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="tenants_one_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.user_id}"

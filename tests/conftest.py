@@ -277,3 +277,23 @@ def live_stack(tenant_a, tenant_b, django_db_blocker):
         yield stack
     finally:
         stop_processes(procs)
+
+
+def remove_tenant_rows(tenant) -> None:
+    """Test teardown: delete a throw-away tenant's public rows. The audit trail is append-only
+    (a trigger refuses DELETE); only here, in one transaction, the table owner switches the
+    trigger off and on again (DDL is transactional, so no other session ever sees it off)."""
+    from django.db import transaction
+
+    from saas_platform.onboarding.models import MerchantProfile
+    from saas_platform.review.models import AuditEntry, QualificationDocument
+    from tenants.models import Domain, Tenant
+
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("ALTER TABLE review_auditentry DISABLE TRIGGER review_auditentry_append_only")
+        QualificationDocument.objects.filter(tenant=tenant).delete()
+        AuditEntry.objects.filter(tenant=tenant).delete()
+        MerchantProfile.objects.filter(tenant=tenant).delete()
+        Domain.objects.filter(tenant=tenant).delete()
+        Tenant.objects.filter(pk=tenant.pk).delete()
+        cur.execute("ALTER TABLE review_auditentry ENABLE TRIGGER review_auditentry_append_only")

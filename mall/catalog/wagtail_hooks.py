@@ -1,5 +1,10 @@
+from django.contrib import messages
+from django.db.models import ProtectedError
+from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.views.generic.models import DeleteView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
@@ -7,8 +12,28 @@ from core.columns import BoolColumn, MoneyColumn
 from mall.catalog.models import Category, Product
 
 
+class InUseAwareDeleteView(DeleteView):
+    """A product that was ordered, or a category that still has products, is kept (the database
+    protects it): say so instead of failing. Deleting takes the confirmation form (POST), not
+    a bare HTTP DELETE."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                gettext("“%(obj)s”仍被订单或商品引用，不能删除；可以改为下架。") % {"obj": self.object},
+            )
+            return redirect(self.index_url_name)
+
+
 class ProductViewSet(ModelViewSet):
     model = Product
+    delete_view_class = InUseAwareDeleteView
+    copy_view_enabled = False
     icon = "tag"
     menu_label = _("商品")
     url_prefix = "catalog/products"
@@ -40,6 +65,8 @@ class ProductViewSet(ModelViewSet):
 
 class CategoryViewSet(ModelViewSet):
     model = Category
+    delete_view_class = InUseAwareDeleteView
+    copy_view_enabled = False
     icon = "folder-open-inverse"
     menu_label = _("分类")
     url_prefix = "catalog/categories"

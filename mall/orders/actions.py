@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from core import outbox
 from mall.catalog.models import Product
 from mall.customers.models import Customer
-from mall.orders.models import ORDER_TRANSITIONS, Order, OrderLine, OrderStatus
+from mall.orders.models import ORDER_FSM, Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus
 from mall.promoters.models import Promoter
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
+
     from mall.payments.models import Payment
 
 MAX_LINES = 50
@@ -74,30 +76,63 @@ def place_order(*, customer: Customer, items: list[tuple[int, int]], promoter: P
         for line in lines:
             line.order = order
         OrderLine.objects.bulk_create(lines)
+        log_event(order=order, kind=OrderEventKind.PLACED, to_status=order.status)
     return order
 
 
-def transition_order(*, order: Order, to: str) -> Order:
+def log_event(
+    *,
+    order: Order,
+    kind: str,
+    from_status: str = "",
+    to_status: str = "",
+    actor: User | None = None,
+    note: str = "",
+) -> OrderEvent:
+    """One line of the order's timeline. Called by the actions that change the order (or open
+    and close its after-sales records), inside their transaction."""
+    return OrderEvent.objects.create(
+        order=order, kind=kind, from_status=from_status, to_status=to_status, actor=actor, note=(note or "")[:200]
+    )
+
+
+def transition_order(*, order: Order, to: str, actor: User | None = None, note: str = "") -> Order:
+    """Move an order along its lifecycle (``ORDER_FSM``). Paying is not a transition anyone can
+    ask for: only ``record_payment`` makes an order paid, with its Payment. Cancelling goes
+    through ``cancel_order`` (it needs a reason and gives the stock back)."""
+    if to == OrderStatus.PAID:
+        raise ValidationError(
+            {"status": ValidationError(_("订单只能由一笔已记录的支付标记为已付款。"), code="payment_required")}
+        )
+    if to == OrderStatus.CANCELLED:
+        raise ValidationError({"status": ValidationError(_("取消订单须填写原因。"), code="reason_required")})
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if to not in ORDER_TRANSITIONS[locked.status]:
-            raise ValidationError(
-                {
-                    "status": _("订单不能从“%(a)s”变为“%(b)s”。")
-                    % {"a": locked.get_status_display(), "b": OrderStatus(to).label}
-                }
-            )
-        locked.status = to
-        fields = ["status"]
-        if to == OrderStatus.PAID and locked.paid_at is None:
-            locked.paid_at = timezone.now()
-            locked.paid_fen = locked.total_fen
-            fields += ["paid_at", "paid_fen"]
-            outbox.record("mall.orders.effects.count_sales", order_id=locked.pk)
-        if to == OrderStatus.CANCELLED:  # an unpaid order gives its stock back
-            for product_id, quantity in locked.lines.values_list("product_id", "quantity"):
-                Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
-        locked.save(update_fields=fields)
+        before = ORDER_FSM.move(locked, to)
+        locked.save(update_fields=["status"])
+        log_event(order=locked, kind=OrderEventKind.STATUS, from_status=before, to_status=to, actor=actor, note=note)
+    return locked
+
+
+def cancel_order(*, order: Order, reason: str, actor: User | None = None) -> Order:
+    """Cancel an unpaid order, with a reason; its stock goes back on the shelf."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": ValidationError(_("请填写取消原因。"), code="required")})
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        before = ORDER_FSM.move(locked, OrderStatus.CANCELLED)
+        for product_id, quantity in locked.lines.values_list("product_id", "quantity"):
+            Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+        locked.save(update_fields=["status"])
+        log_event(
+            order=locked,
+            kind=OrderEventKind.CANCELLED,
+            from_status=before,
+            to_status=OrderStatus.CANCELLED,
+            actor=actor,
+            note=reason,
+        )
     return locked
 
 
@@ -142,9 +177,12 @@ def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_
         payment = Payment.objects.create(
             order=order, transaction_id=transaction_id, amount_fen=amount_fen, paid_at=paid_at
         )
-        order.status = OrderStatus.PAID
+        before = ORDER_FSM.move(order, OrderStatus.PAID)
         order.paid_at = paid_at
         order.paid_fen = amount_fen
         order.save(update_fields=["status", "paid_at", "paid_fen"])
+        log_event(
+            order=order, kind=OrderEventKind.PAID, from_status=before, to_status=OrderStatus.PAID, note=transaction_id
+        )
         outbox.record("mall.orders.effects.count_sales", order_id=order.pk)
     return payment

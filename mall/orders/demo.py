@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mall.orders.actions import place_order, transition_order
+from django.utils import timezone
+
+from mall.orders.actions import cancel_order, place_order, record_payment, transition_order
 from mall.orders.models import OrderStatus
 
 
@@ -22,4 +24,14 @@ def seed_orders(*, products, shoppers, lead, second) -> None:
     for customer, items, promoter, steps in plans:
         order = place_order(customer=customer, items=items, promoter=promoter)
         for step in steps:
-            order = transition_order(order=order, to=step)
+            if step == OrderStatus.PAID:  # only a recorded payment makes an order paid
+                record_payment(
+                    order_no=order.order_no,
+                    transaction_id=f"demo{order.order_no}",
+                    amount_fen=order.total_fen,
+                    paid_at=timezone.now(),
+                )
+            elif step == OrderStatus.CANCELLED:
+                cancel_order(order=order, reason="顾客未付款，演示取消")
+            else:
+                order = transition_order(order=order, to=step)

@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from core import outbox
 from integrations.wechat.errors import WeChatPayError
 from integrations.wechat.pay import PayClient, trade_no_for
-from mall.orders.actions import record_payment
-from mall.orders.models import Order, OrderStatus
-from mall.payments.models import OPEN_OR_DONE, REFUND_TRANSITIONS, Payment, Refund, RefundStatus
+from mall.orders.actions import log_event, record_payment
+from mall.orders.models import Order, OrderEventKind, OrderStatus
+from mall.payments.models import FINISHED_REFUND_STATES, OPEN_OR_DONE, REFUND_FSM, Payment, Refund, RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,11 @@ def request_refund(*, order: Order, amount_fen: int, reason: str = "") -> Refund
             amount_fen=amount_fen,
             reason=(reason or "")[:80],
         )
+        log_event(
+            order=locked,
+            kind=OrderEventKind.REFUND_REQUESTED,
+            note=f"{refund.out_refund_no} {amount_fen} {refund.reason}".strip(),
+        )
         outbox.record("mall.payments.effects.submit_refund", refund_id=refund.pk)
     return refund
 
@@ -171,17 +176,19 @@ def _set_refund(out_refund_no: str, status: str, *, refund_id: str = "", failure
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(out_refund_no=out_refund_no)
         if refund.status == status:
-            return refund
-        if status not in REFUND_TRANSITIONS[refund.status]:
-            if refund.status in (RefundStatus.SUCCESS, RefundStatus.CLOSED, RefundStatus.REJECTED):
-                return refund  # a late or repeated word about a finished refund changes nothing
-            raise ValidationError({"status": _("退款不能从“%(a)s”变为“%(b)s”。") % {"a": refund.status, "b": status}})
-        refund.status = status
+            return refund  # an idempotent repeat of the same word (a second notify, a re-query)
+        REFUND_FSM.move(refund, status)  # anything else about a finished refund raises
         refund.refund_id = refund_id or refund.refund_id
         refund.failure = failure[:200]
-        if status in (RefundStatus.SUCCESS, RefundStatus.CLOSED, RefundStatus.REJECTED):
+        if status in FINISHED_REFUND_STATES:
             refund.finished_at = timezone.now()
         refund.save(update_fields=["status", "refund_id", "failure", "finished_at"])
+        if status in FINISHED_REFUND_STATES:
+            log_event(
+                order=refund.order,
+                kind=OrderEventKind.REFUND_FINISHED,
+                note=f"{refund.out_refund_no} {refund.get_status_display()}",
+            )
     return refund
 
 

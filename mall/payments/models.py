@@ -4,6 +4,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fsm import StateMachine
 from mall.orders.models import Order
 
 
@@ -39,23 +40,30 @@ class RefundStatus(models.TextChoices):
     REJECTED = "rejected", _("微信拒绝")
 
 
-# The allowed transitions, written once (house rule 3).
-REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
-    RefundStatus.REQUESTED: frozenset(
-        {
+# The allowed transitions, written once (house rule 3; ``core.fsm``). A finished refund
+# (success, closed, rejected) never changes again.
+REFUND_FSM = StateMachine(
+    RefundStatus,
+    {
+        RefundStatus.REQUESTED: {
             RefundStatus.PROCESSING,
             RefundStatus.SUCCESS,
             RefundStatus.ABNORMAL,
             RefundStatus.CLOSED,
             RefundStatus.REJECTED,
-        }
-    ),
-    RefundStatus.PROCESSING: frozenset({RefundStatus.SUCCESS, RefundStatus.ABNORMAL, RefundStatus.CLOSED}),
-    RefundStatus.ABNORMAL: frozenset({RefundStatus.SUCCESS, RefundStatus.CLOSED}),
-    RefundStatus.SUCCESS: frozenset(),
-    RefundStatus.CLOSED: frozenset(),
-    RefundStatus.REJECTED: frozenset(),
-}
+        },
+        RefundStatus.PROCESSING: {RefundStatus.SUCCESS, RefundStatus.ABNORMAL, RefundStatus.CLOSED},
+        RefundStatus.ABNORMAL: {RefundStatus.SUCCESS, RefundStatus.CLOSED},
+        RefundStatus.SUCCESS: set(),
+        RefundStatus.CLOSED: set(),
+        RefundStatus.REJECTED: set(),
+    },
+    subject=_("退款"),
+)
+REFUND_TRANSITIONS = REFUND_FSM.transitions
+FINISHED_REFUND_STATES = (RefundStatus.SUCCESS, RefundStatus.CLOSED, RefundStatus.REJECTED)
+# An open after-sales case: a refund not finished yet.
+OPEN_REFUND_STATES = (RefundStatus.REQUESTED, RefundStatus.PROCESSING, RefundStatus.ABNORMAL)
 # Refunds that hold (or may still hold) part of the paid amount.
 OPEN_OR_DONE = (RefundStatus.REQUESTED, RefundStatus.PROCESSING, RefundStatus.SUCCESS, RefundStatus.ABNORMAL)
 
@@ -67,7 +75,9 @@ class Refund(models.Model):
     refund_id = models.CharField(_("微信退款单号"), max_length=64, blank=True)
     amount_fen = models.PositiveIntegerField(_("退款金额（分）"))
     reason = models.CharField(_("原因"), max_length=80, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED, editable=False
+    )
     failure = models.CharField(_("失败原因"), max_length=200, blank=True)
     created = models.DateTimeField(_("申请时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

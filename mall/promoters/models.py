@@ -18,7 +18,9 @@ class Promoter(models.Model):
         "self", verbose_name=_("上级推广员"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     invite_code = models.CharField(_("邀请码"), max_length=12, unique=True)
-    status = models.CharField(_("状态"), max_length=16, choices=PromoterStatus.choices, default=PromoterStatus.ACTIVE)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PromoterStatus.choices, default=PromoterStatus.ACTIVE, editable=False
+    )
     joined_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
     class Meta:

@@ -6,6 +6,9 @@ from core import console as scope
 from mall.customers.models import Customer
 from mall.promoters.models import Promoter
 
+scope.action_only_policy(Promoter)  # made by mall.promoters.actions.make_promoter, never by a form
+scope.action_only_policy(Customer)  # shoppers sign themselves up (mini-program login)
+
 
 class PromoterViewSet(ModelViewSet):
     model = Promoter
@@ -16,8 +19,9 @@ class PromoterViewSet(ModelViewSet):
     list_filter = ["status"]
     search_fields = ["invite_code", "customer__nickname"]
     create_view_enabled = False
+    copy_view_enabled = False
     inspect_view_enabled = True
-    form_fields = ["status"]
+    form_fields = ["invite_code"]  # never shown: editing is refused by the policy
 
 
 class CustomerViewSet(ModelViewSet):
@@ -28,6 +32,7 @@ class CustomerViewSet(ModelViewSet):
     list_display = ["nickname", "masked_phone", "registered_at"]
     search_fields = ["nickname"]
     create_view_enabled = False
+    copy_view_enabled = False
     inspect_view_enabled = True
     inspect_view_fields = ["nickname", "openid", "masked_phone", "registered_at"]
     form_fields = ["nickname"]

@@ -16,18 +16,42 @@ from tenants.models import ConsoleLinkUse, Tenant
 CONSOLE_LINK_SALT = "accounts.console-link"
 
 
-def create_platform_user(*, username: str, password: str, phone: str = "", is_staff: bool = False, **extra) -> User:
+def create_platform_user(
+    *,
+    username: str,
+    password: str,
+    phone: str = "",
+    is_staff: bool = False,
+    staff_role: str = "operator",
+    **extra,
+) -> User:
+    """A platform account. Staff are never superusers: they get one staff role's group
+    (``roles.STAFF_ROLES``: ``reviewer`` or ``operator``)."""
+    from saas_platform.accounts import roles
+
     with transaction.atomic():
-        user = User(username=username, phone=phone, is_staff=is_staff, is_superuser=is_staff, **extra)
+        user = User(username=username, phone=phone, is_staff=is_staff, is_superuser=False, **extra)
         user.set_password(password)
         user.save()
+        if is_staff:
+            with schema_context("public"):
+                roles.set_role(user=user, role=staff_role, roles=roles.STAFF_ROLES)
     return user
+
+
+def may_open_console(*, user: User, tenant: Tenant) -> bool:
+    """The store's owner, or an active team member (public schema)."""
+    from tenants.models import TeamMember
+
+    if tenant.owner_id == user.pk:
+        return True
+    return TeamMember.objects.filter(tenant=tenant, user=user, is_active=True).exists()
 
 
 def issue_console_link(*, user: User, tenant: Tenant, next_path: str = "/console/") -> str:
     """A signed, single-use link, valid ``CONSOLE_LINK_MAX_AGE`` seconds, into ``tenant``'s console."""
-    if tenant.owner_id != user.pk:
-        raise PermissionDenied("not this store's owner")
+    if not may_open_console(user=user, tenant=tenant):
+        raise PermissionDenied("not this store's owner or team member")
     if not next_path.startswith("/console/"):
         next_path = "/console/"
     token = signing.dumps(
@@ -54,28 +78,42 @@ def redeem_console_link(*, token: str, tenant: Tenant) -> tuple[User, str]:
         except IntegrityError as exc:
             raise PermissionDenied("link already used") from exc
         platform_user = User.objects.filter(pk=data["u"], is_active=True).first()
-        owns = Tenant.objects.filter(pk=tenant.pk, owner_id=data["u"]).exists()
-    if platform_user is None or not owns:
-        raise PermissionDenied("not this store's owner")
+        fresh = Tenant.objects.get(pk=tenant.pk)
+        allowed = platform_user is not None and may_open_console(user=platform_user, tenant=fresh)
+        owns = allowed and fresh.owner_id == platform_user.pk
+    if not allowed:
+        raise PermissionDenied("not this store's owner or team member")
+    if owns:
+        console_user = ensure_console_user(platform_user=platform_user)
+    else:
+        console_user = User.objects.filter(platform_user_id=platform_user.pk, is_active=True).first()
+        if console_user is None:
+            raise PermissionDenied("this account is disabled in the store")
     next_path = data.get("next", "/console/")
-    return ensure_console_user(platform_user=platform_user), next_path if next_path.startswith(
-        "/console/"
-    ) else "/console/"
+    return console_user, next_path if next_path.startswith("/console/") else "/console/"
 
 
-def ensure_console_user(*, platform_user: User) -> User:
-    """The tenant-schema user standing for ``platform_user`` (created on first use).
-    Its password is unusable: it logs in only through console links."""
-    user = User.objects.filter(platform_user_id=platform_user.pk).first()
-    if user is None:
-        user = User(
-            username=platform_user.username,
-            platform_user_id=platform_user.pk,
-            first_name=platform_user.first_name,
-            phone=platform_user.phone,
-            is_staff=True,
-            is_superuser=True,
-        )
-        user.set_unusable_password()
-        user.save()
+def ensure_console_user(*, platform_user: User, role: str = "owner") -> User:
+    """The tenant-schema user standing for ``platform_user`` (created on first use), a member
+    of ``role``'s group (``roles.MERCHANT_ROLES``; the store owner's is ``owner``). Never a
+    superuser. Its password is unusable: it logs in only through console links."""
+    from saas_platform.accounts import roles
+
+    with transaction.atomic():
+        user = User.objects.filter(platform_user_id=platform_user.pk).first()
+        if user is None:
+            user = User(
+                username=platform_user.username,
+                platform_user_id=platform_user.pk,
+                first_name=platform_user.first_name,
+                phone=platform_user.phone,
+                is_staff=True,
+                is_superuser=False,
+            )
+            user.set_unusable_password()
+            user.save()
+        elif user.is_superuser:  # consoles made before roles existed
+            user.is_superuser = False
+            user.save(update_fields=["is_superuser"])
+        roles.set_role(user=user, role=role, roles=roles.MERCHANT_ROLES)  # also brings the groups up to date
     return user

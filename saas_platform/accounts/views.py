@@ -24,9 +24,14 @@ class PlatformLoginView(LoginView):
 
 @login_required
 def home(request):
-    if request.user.is_staff and not request.user.owned_tenants.exists():
+    from django.db.models import Q
+
+    stores = Tenant.objects.filter(
+        Q(owner=request.user) | Q(members__user=request.user, members__is_active=True)
+    ).distinct()
+    if request.user.is_staff and not stores.exists():
         return redirect("/staff/")
-    stores = request.user.owned_tenants.all().order_by("created")
+    stores = stores.order_by("created")
     return render(request, "platform/home.html", {"stores": stores})
 
 

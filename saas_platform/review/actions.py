@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from saas_platform.accounts.models import User
 from saas_platform.review import storage
 from saas_platform.review.models import (
-    DOCUMENT_TRANSITIONS,
+    DOCUMENT_FSM,
     AuditEntry,
     DocumentKind,
     DocumentStatus,
@@ -37,11 +37,7 @@ def _required_reason(reason: str, message: str) -> str:
 
 
 def _move(doc: QualificationDocument, to: str) -> None:
-    if to not in DOCUMENT_TRANSITIONS[doc.status]:
-        raise ValidationError(
-            {"status": _("资质不能从“%(a)s”变为“%(b)s”。") % {"a": doc.get_status_display(), "b": to}}
-        )
-    doc.status = to
+    DOCUMENT_FSM.move(doc, to)
 
 
 def submit_document(
@@ -92,7 +88,6 @@ def submit_document(
                 doc = QualificationDocument(tenant=tenant, kind=kind)
             else:
                 _move(doc, DocumentStatus.PENDING)
-            doc.status = DocumentStatus.PENDING
             doc.file_key = key
             doc.original_name = (getattr(upload, "name", "") or f"upload.{ext}")[:200]
             doc.content_type = content_type

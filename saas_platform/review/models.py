@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fsm import StateMachine
 from tenants.models import Tenant
 
 
@@ -20,14 +21,19 @@ class DocumentStatus(models.TextChoices):
     EXPIRED = "expired", _("已过期")
 
 
-# The allowed transitions, written once (house rule 3). A resubmission replaces the file and
-# goes back to PENDING.
-DOCUMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    DocumentStatus.PENDING: frozenset({DocumentStatus.APPROVED, DocumentStatus.REJECTED, DocumentStatus.PENDING}),
-    DocumentStatus.APPROVED: frozenset({DocumentStatus.EXPIRED, DocumentStatus.PENDING}),
-    DocumentStatus.REJECTED: frozenset({DocumentStatus.PENDING}),
-    DocumentStatus.EXPIRED: frozenset({DocumentStatus.PENDING}),
-}
+# The allowed transitions, written once (house rule 3; ``core.fsm``). A resubmission replaces
+# the file and goes back to PENDING.
+DOCUMENT_FSM = StateMachine(
+    DocumentStatus,
+    {
+        DocumentStatus.PENDING: {DocumentStatus.APPROVED, DocumentStatus.REJECTED, DocumentStatus.PENDING},
+        DocumentStatus.APPROVED: {DocumentStatus.EXPIRED, DocumentStatus.PENDING},
+        DocumentStatus.REJECTED: {DocumentStatus.PENDING},
+        DocumentStatus.EXPIRED: {DocumentStatus.PENDING},
+    },
+    subject=_("资质"),
+)
+DOCUMENT_TRANSITIONS = DOCUMENT_FSM.transitions
 
 
 class QualificationDocument(models.Model):
@@ -43,7 +49,12 @@ class QualificationDocument(models.Model):
     number = models.CharField(_("证照编号"), max_length=64, blank=True)
     expires_on = models.DateField(_("有效期至"), null=True, blank=True)
     status = models.CharField(
-        _("状态"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.PENDING, db_index=True
+        _("状态"),
+        max_length=12,
+        choices=DocumentStatus.choices,
+        default=DocumentStatus.PENDING,
+        db_index=True,
+        editable=False,
     )
     reject_reason = models.TextField(_("驳回原因"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"))
@@ -69,13 +80,15 @@ class QualificationDocument(models.Model):
                 violation_error_message=_("这类资质已经提交过，请在原记录上重新上传。"),
             )
         ]
+        permissions = [("decide_qualificationdocument", _("审核资质（通过或驳回）"))]
 
     def __str__(self) -> str:
         return f"{self.tenant.name} · {self.get_kind_display()}"
 
 
 class AuditEntry(models.Model):
-    """Append-only trail of staff and system decisions: who, when, what, why."""
+    """Append-only trail of staff and system decisions: who, when, what, why. The database
+    refuses UPDATE and DELETE on this table (a trigger, migration 0002)."""
 
     tenant = models.ForeignKey(Tenant, verbose_name=_("商户"), on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

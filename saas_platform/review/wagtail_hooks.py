@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import include, path, reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,9 @@ from saas_platform.review.models import AuditEntry, QualificationDocument
 from saas_platform.review.selectors import documents_by_kind, required_kinds
 from tenants.models import Tenant
 
+scope.action_only_policy(QualificationDocument)  # approve / reject are actions (review_staff:decide)
+scope.action_only_policy(AuditEntry)  # append-only (and a database trigger refuses UPDATE/DELETE)
+
 
 class DocumentViewSet(ModelViewSet):
     model = QualificationDocument
@@ -25,8 +28,10 @@ class DocumentViewSet(ModelViewSet):
     list_filter = ["status", "kind", "tenant__industry", "submitted_at"]
     search_fields = ["tenant__name", "tenant__slug", "number"]
     create_view_enabled = False
-    inspect_view_enabled = False
-    form_fields = ["number", "expires_on"]
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = ["tenant", "kind", "status", "number", "expires_on", "submitted_at", "reviewed_at"]
+    form_fields = ["number"]  # never shown: editing is refused by the policy
     ordering = ["submitted_at"]
 
 
@@ -39,10 +44,9 @@ class AuditViewSet(ModelViewSet):
     list_filter = ["action", "created"]
     search_fields = ["tenant__name", "reason", "subject"]
     create_view_enabled = False
-    form_fields = ["reason"]
-
-    def get_edit_handler(self):  # read-only trail: no edit screen
-        return None
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    form_fields = ["reason"]  # never shown: editing is refused by the policy
 
 
 class ReviewGroup(ModelViewSetGroup):
@@ -67,9 +71,12 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+@scope.require_perm("review.view_qualificationdocument")
 def decide(request, pk: int):
     doc = get_object_or_404(QualificationDocument.objects.select_related("tenant"), pk=pk)
     form = ReasonForm(request.POST or None)
+    if request.method == "POST" and not request.user.has_perm("review.decide_qualificationdocument"):
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         try:
             if request.POST.get("decision") == "approve":
@@ -90,11 +97,14 @@ def decide(request, pk: int):
     )
 
 
+@scope.require_perm("tenants.view_tenant")
 def merchant(request, pk: int):
     tenant = get_object_or_404(Tenant.objects.exclude(schema_name="public"), pk=pk)
     docs = documents_by_kind(tenant)
     rows = [(kind, docs.get(kind)) for kind in required_kinds(tenant)]
     form = ReasonForm(request.POST or None)
+    if request.method == "POST" and not request.user.has_perm("tenants.suspend_tenant"):
+        raise PermissionDenied
     if request.method == "POST" and form.is_valid():
         try:
             if request.POST.get("action") == "suspend":
@@ -116,6 +126,7 @@ def merchant(request, pk: int):
             "rows": rows,
             "form": form,
             "audit": AuditEntry.objects.filter(tenant=tenant).select_related("actor")[:50],
+            "can_suspend": request.user.has_perm("tenants.suspend_tenant"),
             "page_title": tenant.name,
         },
     )

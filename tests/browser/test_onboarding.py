@@ -60,10 +60,10 @@ def stores(committed):
     yield slugs
     from django.db import connection
 
-    from saas_platform.onboarding.models import MerchantProfile
     from saas_platform.review import storage
-    from saas_platform.review.models import AuditEntry, QualificationDocument
-    from tenants.models import Domain, Tenant
+    from saas_platform.review.models import QualificationDocument
+    from tenants.models import Tenant
+    from tests.conftest import remove_tenant_rows
 
     connection.set_schema_to_public()
     for tenant in Tenant.objects.filter(slug__in=slugs):
@@ -71,11 +71,7 @@ def stores(committed):
             storage.delete(key)
         with connection.cursor() as cur:
             cur.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-        QualificationDocument.objects.filter(tenant=tenant).delete()
-        AuditEntry.objects.filter(tenant=tenant).delete()
-        MerchantProfile.objects.filter(tenant=tenant).delete()
-        Domain.objects.filter(tenant=tenant).delete()
-        Tenant.objects.filter(pk=tenant.pk).delete()
+        remove_tenant_rows(tenant)  # the audit trail is append-only: see tests.conftest
 
 
 @pytest.fixture

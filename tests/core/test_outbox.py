@@ -14,8 +14,9 @@ from core import outbox
 from core.models import OutboxMessage
 from mall.catalog.models import Product
 from mall.customers.models import Customer
-from mall.orders.actions import place_order, transition_order
+from mall.orders.actions import place_order
 from tests.conftest import free_port, start_processes, stop_processes, subprocess_env
+from tests.factories import pay
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_side_effects_survive_a_broker_outage_and_run_exactly_once(tenant_a, com
             with schema_context(tenant_a.schema_name):
                 order = place_order(customer=customer, items=[(product.pk, qty)])
                 started = time.monotonic()
-                transition_order(order=order, to="paid")  # records count_sales in the outbox
+                pay(order)  # record_payment records count_sales in the outbox
                 publish_seconds.append(time.monotonic() - started)
         connection.set_schema_to_public()
         ours = OutboxMessage.objects.filter(pk__gt=first_id, handler="mall.orders.effects.count_sales")

@@ -6,7 +6,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from mall.catalog.models import Product
-from mall.orders.actions import place_order, transition_order
+from mall.orders.actions import cancel_order, place_order, transition_order
 from mall.orders.models import Order, OrderStatus
 from mall.promoters.actions import make_promoter, uplines
 from mall.promoters.rules import MAX_DISTRIBUTION_LEVELS
@@ -22,7 +22,10 @@ def test_place_order_takes_stock_and_totals_in_fen(tenant_a, db):
         assert order.status == OrderStatus.PENDING_PAYMENT
         a.refresh_from_db()
         assert a.stock == 2
-        cancelled = transition_order(order=order, to=OrderStatus.CANCELLED)
+        with pytest.raises(ValidationError) as err:
+            cancel_order(order=order, reason="")
+        assert "reason" in err.value.message_dict
+        cancelled = cancel_order(order=order, reason="顾客不要了")
         assert cancelled.status == OrderStatus.CANCELLED
         a.refresh_from_db()
         assert a.stock == 5

@@ -7,9 +7,7 @@ from django_tenants.utils import schema_context
 from saas_platform.accounts.actions import create_platform_user
 from saas_platform.accounts.models import User
 from saas_platform.onboarding.actions import create_store
-from saas_platform.onboarding.models import MerchantProfile
-from saas_platform.review.models import AuditEntry, QualificationDocument
-from tenants.models import Domain, Tenant
+from tests.conftest import remove_tenant_rows
 from tests.onboarding.conftest import memory_sms, new_phone  # noqa: F401 (fixture)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -39,8 +37,4 @@ def food_store(committed):
     connection.set_schema_to_public()
     with connection.cursor() as cur:
         cur.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
-    QualificationDocument.objects.filter(tenant=tenant).delete()
-    AuditEntry.objects.filter(tenant=tenant).delete()
-    MerchantProfile.objects.filter(tenant=tenant).delete()
-    Domain.objects.filter(tenant=tenant).delete()
-    Tenant.objects.filter(pk=tenant.pk).delete()
+    remove_tenant_rows(tenant)  # the audit trail is append-only: see tests.conftest

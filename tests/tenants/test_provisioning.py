@@ -45,7 +45,10 @@ def test_provisioning_takes_a_warm_spare_and_the_tenant_is_usable_at_once(commit
 
             from saas_platform.accounts.models import User
 
-            assert User.objects.get(platform_user_id=owner.pk).is_superuser
+            console_user = User.objects.get(platform_user_id=owner.pk)
+            assert not console_user.is_superuser  # console users are never superusers …
+            assert set(console_user.groups.values_list("name", flat=True)) == {"role:owner"}  # … but owners
+            assert console_user.has_perm("wagtailadmin.access_admin")
             assert Site.objects.get(is_default_site=True).hostname == tenant.primary_host
     finally:
         _drop(tenant)
