@@ -4,6 +4,7 @@ totals in yuan, masked phone, timeline, and the cancel action with its field err
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_consoles import enter_console, platform_login
 
 PHONE_WIDTH = 390
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -57,6 +59,8 @@ def test_order_detail_works_at_phone_width(live_stack, tenant_a, orders, page):
     expect(detail.locator('[data-event="paid"]')).to_be_visible()
     assert _fits(page), "the order detail scrolls sideways at 390 px"
     page.screenshot(path=str(ARTIFACTS / "order-detail-390.png"), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # the README shows this one
+    page.screenshot(path=str(SCREENSHOTS / "order-detail.png"), full_page=True)
 
     page.goto(live_stack.url("alpha.localhost", f"/console/orders/inspect/{orders['unpaid'].pk}/"))
     page.get_by_role("button", name="取消订单").click()
