@@ -78,6 +78,13 @@ def clear_rate_limits() -> None:
     client.close()
 
 
+# What a production process needs besides its secrets: development SMS senders are refused there.
+PRODUCTION_SMS = {
+    "SMS_BACKEND": "integrations.sms.backends.HttpSender",
+    "SMS_HTTP_URL": "https://sms-gateway.example.com/send",  # never called: the processes only start
+}
+
+
 def make_owner(username: str, phone: str, password: str = "Test-Pass-2026"):
     from saas_platform.accounts.actions import create_platform_user
     from saas_platform.accounts.models import User

@@ -4,6 +4,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from tests.conftest import PRODUCTION_SMS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,8 +72,7 @@ def test_production_starts_with_real_secrets():
             "SECRET_KEY": "x" * 50,
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "FIELD_HASH_KEY": "h" * 40,
-            "SMS_BACKEND": "integrations.sms.backends.HttpSender",  # development senders are refused
-            "SMS_HTTP_URL": "https://sms-gateway.example.com/send",
+            **PRODUCTION_SMS,  # development senders are refused
         }
     )
     assert result.returncode == 0, result.stderr
@@ -95,6 +96,7 @@ def test_production_installs_no_developer_tools():
         SECRET_KEY="x" * 50,
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         FIELD_HASH_KEY="h" * 40,
+        **PRODUCTION_SMS,
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=production, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

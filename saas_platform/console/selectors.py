@@ -45,6 +45,14 @@ def dashboard_cache_key(kind: str) -> str:
     return f"console:dashboard:{kind}:v1"
 
 
+def forget_staff_dashboard() -> None:
+    """The staff figures change with every review decision: the next view recomputes them."""
+    from django_tenants.utils import schema_context
+
+    with schema_context("public"):
+        cache.delete(dashboard_cache_key("staff"))
+
+
 def merchant_dashboard() -> dict:
     return cache.get_or_set(dashboard_cache_key("merchant"), _merchant_dashboard, DASHBOARD_CACHE_SECONDS)
 

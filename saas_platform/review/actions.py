@@ -26,6 +26,11 @@ from tenants.models import Tenant, TenantStatus
 
 
 def _audit(*, tenant: Tenant, actor: User | None, action: str, subject: str = "", reason: str = "") -> AuditEntry:
+    """Every review and lifecycle decision leaves an audit row (and makes the staff dashboard's
+    cached figures stale: they are recomputed after commit)."""
+    from saas_platform.console.selectors import forget_staff_dashboard
+
+    transaction.on_commit(forget_staff_dashboard)
     return AuditEntry.objects.create(tenant=tenant, actor=actor, action=action, subject=subject, reason=reason)
 
 

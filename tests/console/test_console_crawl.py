@@ -276,9 +276,11 @@ def test_wagtail_cms_screens_are_refused_on_both_consoles(logged_in, host, path)
 
 
 @pytest.mark.parametrize(("host", "base"), [(STAFF_HOST, "/staff/"), (MERCHANT_HOST, "/console/")])
-@pytest.mark.parametrize("page", ["login/", "password_reset/"])
-def test_login_pages_are_branded_and_chinese(db, tenant_a, host, base, page):
-    response = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(base + page, HTTP_HOST=host)
+def test_login_pages_are_branded_and_chinese(db, tenant_a, host, base):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    # Passwords are reset by SMS on the platform (which ends every session); Wagtail's e-mail reset is off.
+    assert client.get(base + "password_reset/", HTTP_HOST=host).status_code == 404
+    response = client.get(base + "login/", HTTP_HOST=host)
     assert response.status_code == 200
     html = response.content.decode()
     assert english_words(html) == set()

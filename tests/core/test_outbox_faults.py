@@ -18,8 +18,9 @@ from config.celery import app as celery_app
 from core.models import OutboxMessage, OutboxStatus
 from mall.catalog.models import Product
 from mall.customers.models import Customer
-from mall.orders.actions import place_order, transition_order
+from mall.orders.actions import place_order
 from tests.conftest import BIN, ROOT, free_port, subprocess_env
+from tests.factories import pay
 
 
 def _use_broker(url):
@@ -96,7 +97,7 @@ def test_killing_the_worker_and_the_broker_under_load_loses_nothing(tenant_a, co
             quantities.append(qty)
             with schema_context(tenant_a.schema_name):
                 order = place_order(customer=customer, items=[(product.pk, qty)])
-                transition_order(order=order, to="paid")  # records count_sales in the outbox
+                pay(order)  # record_payment: records count_sales in the outbox
             time.sleep(0.05)
         connection.set_schema_to_public()
         ours = OutboxMessage.objects.filter(pk__gt=first_id, handler="mall.orders.effects.count_sales")

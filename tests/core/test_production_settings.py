@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.settings import api_settings
 
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import PRODUCTION_SMS, ROOT, subprocess_env
 
 
 def production_env(**extra) -> dict:
@@ -25,7 +25,7 @@ def production_env(**extra) -> dict:
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         FIELD_HASH_KEY=secrets.token_hex(32),
         WECHAT_EMULATOR_URL="",
-        **extra,
+        **{**PRODUCTION_SMS, **extra},
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' setting, never a deployment's
     return env

@@ -30,6 +30,22 @@ def deliver_sms() -> int:
     return sum(1 for pk in list(pending.values_list("pk", flat=True)) if outbox.deliver(pk))
 
 
+def queued_sms(*, after_pk: int = 0) -> list[dict]:
+    """SMS the actions recorded in the outbox (decrypted), newest last. Deterministic where a live
+    worker from another test may deliver committed messages before ``deliver_sms`` runs."""
+    from core import crypto
+    from core.models import OutboxMessage
+
+    rows = OutboxMessage.objects.filter(handler=SMS_HANDLER, pk__gt=after_pk).order_by("pk")
+    return [{"phone": crypto.decrypt(m.payload["phone"]), "text": crypto.decrypt(m.payload["text"])} for m in rows]
+
+
+def last_outbox_pk() -> int:
+    from core.models import OutboxMessage
+
+    return OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def new_phone() -> str:
     return "139" + f"{uuid.uuid4().int % 10**8:08d}"
 
