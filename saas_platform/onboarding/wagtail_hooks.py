@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from saas_platform.console import scope
+from core import console as scope
 from saas_platform.onboarding import console_views as v
 
 scope.MERCHANT_ONLY_PREFIXES.add("onboarding")

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from core import console as scope
 from core.forms import add_action_errors
-from saas_platform.console import scope
 from saas_platform.review import actions, storage
 from saas_platform.review.models import AuditEntry, QualificationDocument
 from saas_platform.review.selectors import documents_by_kind, required_kinds
