@@ -2,9 +2,21 @@
 
 * ``tpl_tenant`` (settings.TENANT_BASE_SCHEMA): a migrated, empty tenant schema.
 * spare schemas ``spare_<hex>``: clones of the template made ahead of time (a warm pool,
-  refilled by a Celery task). Sign-up renames one to the new tenant's schema: a catalogue
-  update, a few milliseconds.
-* An empty pool falls back to cloning the template inside the sign-up transaction (~0.5 s).
+  refilled by a Celery task after every sign-up and every minute by beat). Sign-up renames one
+  to the new tenant's schema: a catalogue update, a few milliseconds.
+* The pool's size follows demand: ``pool_target()`` is the number of sign-ups of the last
+  ``TENANT_SPARE_POOL_WINDOW_MINUTES`` × ``TENANT_SPARE_POOL_FACTOR``, clamped to
+  [``TENANT_SPARE_POOL_SIZE``, ``TENANT_SPARE_POOL_MAX``].
+* An empty pool falls back to cloning the template inside the sign-up transaction.
+
+Cloning replays the template's DDL (``pg_dump --schema-only -n tpl_tenant``, captured once per
+migration fingerprint and process) with the schema name substituted, and copies the template's
+rows (migration records, content types, permissions, groups, Wagtail's root page, site,
+locale, collection, workflow) table by table, all in one transaction. Its cost does not depend
+on how many schemas the database holds; django-tenants' ``clone_schema`` walks
+``information_schema`` over every schema, so it grew from ~0.5 s to many seconds as stores
+accumulated (kept as ``clone_template_legacy`` for the benchmark and as a fallback when no
+``pg_dump`` is installed).
 
 Every deploy runs ``manage.py migrate_all``: public, template, tenants and spares, one schema
 per transaction. A spare carries the fingerprint of the migrations applied in it; a spare whose
@@ -15,13 +27,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import threading
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
@@ -67,10 +89,161 @@ def ensure_template(verbosity: int = 0) -> None:
     connection.set_schema_to_public()
 
 
+# --- cloning the template -------------------------------------------------------------------
+
+_SCHEMA_TOKEN = "\x00schema\x00"  # stands for the target schema in a captured script
+
+
+@dataclass(frozen=True)
+class TemplateScript:
+    """The template's structure and rows as one SQL script, the target schema left open."""
+
+    fingerprint: str
+    template_oid: int
+    sql: str
+    tables: int
+
+    def for_schema(self, schema: str) -> str:
+        return self.sql.replace(_SCHEMA_TOKEN, quote_ident(schema))
+
+
+_script_lock = threading.Lock()
+_script: TemplateScript | None = None
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def pg_dump_path() -> str | None:
+    """``settings.PG_DUMP`` if set, else ``pg_dump`` on PATH, else the one pgserver ships."""
+    configured = getattr(settings, "PG_DUMP", "")
+    if configured:
+        return configured
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+    try:
+        import pgserver  # the embedded PostgreSQL of `make run` / `make test`
+
+        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+        return str(bundled) if bundled.exists() else None
+    except ImportError:
+        return None
+
+
+def _pg_dump(section: str) -> str:
+    db = connection.settings_dict
+    args = [pg_dump_path(), "--schema-only", "--no-owner", "--no-privileges", f"--section={section}"]
+    args += ["-n", template_schema(), "-d", db["NAME"]]
+    if db.get("HOST"):
+        args += ["-h", db["HOST"]]
+    if db.get("PORT"):
+        args += ["-p", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["-U", db["USER"]]
+    env = dict(os.environ, PGPASSWORD=db.get("PASSWORD") or "", PGCONNECT_TIMEOUT="10")
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"pg_dump of {template_schema()} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _statements(dump: str) -> str:
+    """A pg_dump script, minus its session settings and psql meta-commands, the template's name
+    replaced by the token. Everything pg_dump writes is schema-qualified (it dumps with an empty
+    search_path), so the replay needs no search_path of its own."""
+    schema = re.escape(template_schema())
+    session = re.compile(r"SET \w+ = [^;]*;|SELECT pg_catalog\.set_config\('search_path', '', false\);")
+    kept = []
+    for line in dump.splitlines():
+        if line.startswith("\\") or session.fullmatch(line) or line == f"CREATE SCHEMA {template_schema()};":
+            continue
+        kept.append(line)
+    text = "\n".join(kept)
+    return re.sub(rf'(?<![\w"$]){schema}\.|"{schema}"\.', _SCHEMA_TOKEN + ".", text)
+
+
+def _capture_template_script(fingerprint: str, template_oid: int) -> TemplateScript:
+    schema = template_schema()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = %s AND c.relkind IN ('r', 'S') "
+            "ORDER BY c.relname",
+            [template_oid],
+        )
+        rels = cur.fetchall()
+    tables = [name for name, kind in rels if kind == "r"]
+    sequences = [name for name, kind in rels if kind == "S"]
+    src = quote_ident(schema)
+    rows = [
+        f"INSERT INTO {_SCHEMA_TOKEN}.{quote_ident(t)} OVERRIDING SYSTEM VALUE SELECT * FROM {src}.{quote_ident(t)};"
+        for t in tables
+    ]
+    rows += [
+        f"SELECT setval('{_SCHEMA_TOKEN}.{quote_ident(q)}', last_value, is_called) FROM {src}.{quote_ident(q)};"
+        for q in sequences
+    ]
+    # Structure first, then the rows, then indexes, constraints and triggers (pg_dump's own order:
+    # an index is built once over the copied rows; foreign keys are checked once).
+    sql = "\n".join(
+        [
+            "SET LOCAL check_function_bodies = false;",
+            f"CREATE SCHEMA {_SCHEMA_TOKEN};",
+            _statements(_pg_dump("pre-data")),
+            *rows,
+            _statements(_pg_dump("post-data")),
+        ]
+    )
+    return TemplateScript(fingerprint=fingerprint, template_oid=template_oid, sql=sql, tables=len(tables))
+
+
+def template_script() -> TemplateScript:
+    """The replay script for the template as it is now: captured once per migration fingerprint
+    (and template schema: a recreated template has a new oid), then reused."""
+    global _script
+    schema = template_schema()
+    with connection.cursor() as cur:
+        cur.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
+        row = cur.fetchone()
+    if row is None:
+        raise RuntimeError(f"template schema {schema} missing: run migrate_all")
+    fingerprint = schema_fingerprint(schema)
+    with _script_lock:
+        if _script is None or (_script.fingerprint, _script.template_oid) != (fingerprint, row[0]):
+            _script = _capture_template_script(fingerprint, row[0])
+            log.info("captured the DDL of %s (%d tables)", schema, _script.tables)
+        return _script
+
+
+def forget_template_script() -> None:
+    global _script
+    with _script_lock:
+        _script = None
+
+
 def clone_template(new_schema: str) -> None:
-    """Copy the template (structure and its few seed rows) to ``new_schema``."""
+    """Create ``new_schema`` as a copy of the template: structure and its seed rows.
+
+    One script, one round trip, in the caller's transaction (or its own): a failure leaves
+    nothing. Falls back to django-tenants' clone when no pg_dump is installed."""
+    connection.set_schema_to_public()
+    if pg_dump_path() is None:
+        log.warning("no pg_dump found (settings.PG_DUMP): cloning with django-tenants' clone_schema")
+        clone_template_legacy(new_schema)
+        return
+    script = template_script()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(script.for_schema(new_schema))
+
+
+def clone_template_legacy(new_schema: str) -> None:
+    """django-tenants' ``clone_schema`` (walks information_schema across every schema)."""
     connection.set_schema_to_public()
     CloneSchema().clone_schema(template_schema(), new_schema, "DATA", set_connection=False)
+
+
+# --- the spare pool ----------------------------------------------------------------------------
 
 
 def valid_spares():
@@ -87,13 +260,28 @@ def rename_schema(old: str, new: str) -> None:
         cur.execute(f'ALTER SCHEMA "{old}" RENAME TO "{new}"')
 
 
+def recent_sign_ups() -> int:
+    from tenants.models import Tenant
+
+    since = timezone.now() - timedelta(minutes=settings.TENANT_SPARE_POOL_WINDOW_MINUTES)
+    return Tenant.objects.filter(created__gte=since).exclude(schema_name="public").count()
+
+
+def pool_target() -> int:
+    """How many spares to keep ready: recent sign-ups × factor, within [min, max]."""
+    low, high = settings.TENANT_SPARE_POOL_SIZE, max(settings.TENANT_SPARE_POOL_MAX, settings.TENANT_SPARE_POOL_SIZE)
+    wanted = math.ceil(recent_sign_ups() * settings.TENANT_SPARE_POOL_FACTOR)
+    return max(low, min(high, wanted))
+
+
 def refill_spare_pool(size: int | None = None, *, wait: bool = False) -> int:
-    """Clone spares until the pool holds ``size`` valid ones. Returns how many were made.
+    """Clone spares until the pool holds ``size`` valid ones (default: ``pool_target()``, read
+    again after every spare, so a burst of sign-ups during a refill raises it). Returns how many
+    were made.
 
     One refill at a time (advisory lock): a concurrent call returns 0 at once, or with
     ``wait=True`` waits for the running refill and then tops up. Each spare is created in its own
     transaction, so a crash leaves either a registered spare or nothing."""
-    size = settings.TENANT_SPARE_POOL_SIZE if size is None else size
     if connection.in_atomic_block:
         raise RuntimeError("refill_spare_pool commits each spare itself: call it outside a transaction")
     if not schema_exists(template_schema()):
@@ -114,7 +302,7 @@ def refill_spare_pool(size: int | None = None, *, wait: bool = False) -> int:
             log.warning("template schema is behind the code's migrations: run migrate_all")
             return 0
         drop_stale_spares()
-        while valid_spares().count() < size:
+        while valid_spares().count() < (pool_target() if size is None else size):
             name = f"{SPARE_PREFIX}{uuid.uuid4().hex[:12]}"
             with transaction.atomic():
                 clone_template(name)
