@@ -40,12 +40,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists
+from django_tenants.utils import schema_context, schema_exists
 
 from tenants.models import SpareSchema
 
@@ -80,13 +81,15 @@ def migrate_schema(schema: str, verbosity: int = 0) -> None:
 
 
 def ensure_template(verbosity: int = 0) -> None:
-    """Create (if missing) and migrate the template schema."""
+    """Create (if missing) and migrate the template schema; capture its replay script."""
     schema = template_schema()
     if not schema_exists(schema):
         with connection.cursor() as cur:
             cur.execute(f'CREATE SCHEMA "{schema}"')
     migrate_schema(schema, verbosity)
     connection.set_schema_to_public()
+    if pg_dump_path() is not None:
+        template_script()  # capture it now (deploy time) and share it through the cache
 
 
 # --- cloning the template -------------------------------------------------------------------
@@ -198,9 +201,22 @@ def _capture_template_script(fingerprint: str, template_oid: int) -> TemplateScr
     return TemplateScript(fingerprint=fingerprint, template_oid=template_oid, sql=sql, tables=len(tables))
 
 
+SCRIPT_CACHE_SECONDS = 7 * 86400
+
+
+def _script_cache_key(fingerprint: str, template_oid: int) -> str:
+    # Used inside schema_context("public"): django-tenants prefixes the key with "public".
+    return f"tenants:template-script:{fingerprint}:{template_oid}"
+
+
 def template_script() -> TemplateScript:
     """The replay script for the template as it is now: captured once per migration fingerprint
-    (and template schema: a recreated template has a new oid), then reused."""
+    (and template schema: a recreated template has a new oid), then reused.
+
+    pg_dump reads the whole catalogue, so capturing takes longer as stores accumulate (~0.3 s at a
+    handful of schemas, seconds at 200): the first process to capture it (``migrate_all``'s
+    refill, at each deploy) leaves it in the shared cache, and every other process (web, workers)
+    takes it from there. Without the cache each process captures it once."""
     global _script
     schema = template_schema()
     with connection.cursor() as cur:
@@ -208,18 +224,39 @@ def template_script() -> TemplateScript:
         row = cur.fetchone()
     if row is None:
         raise RuntimeError(f"template schema {schema} missing: run migrate_all")
-    fingerprint = schema_fingerprint(schema)
+    fingerprint, oid = schema_fingerprint(schema), row[0]
     with _script_lock:
-        if _script is None or (_script.fingerprint, _script.template_oid) != (fingerprint, row[0]):
-            _script = _capture_template_script(fingerprint, row[0])
-            log.info("captured the DDL of %s (%d tables)", schema, _script.tables)
+        if _script is not None and (_script.fingerprint, _script.template_oid) == (fingerprint, oid):
+            return _script
+        key = _script_cache_key(fingerprint, oid)
+        try:
+            with schema_context("public"):
+                shared = cache.get(key)
+        except Exception:  # cache down: capture it here
+            shared = None
+        if isinstance(shared, dict) and shared.get("sql"):
+            _script = TemplateScript(
+                fingerprint=fingerprint, template_oid=oid, sql=shared["sql"], tables=shared["tables"]
+            )
+            return _script
+        _script = _capture_template_script(fingerprint, oid)
+        log.info("captured the DDL of %s (%d tables)", schema, _script.tables)
+        try:
+            with schema_context("public"):
+                cache.set(key, {"sql": _script.sql, "tables": _script.tables}, SCRIPT_CACHE_SECONDS)
+        except Exception:
+            log.warning("could not share the template's script through the cache", exc_info=True)
         return _script
 
 
-def forget_template_script() -> None:
+def forget_template_script(*, shared: bool = False) -> None:
+    """Drop this process's copy (and with ``shared=True`` the cache's) of the replay script."""
     global _script
     with _script_lock:
-        _script = None
+        old, _script = _script, None
+    if shared and old is not None:
+        with schema_context("public"):
+            cache.delete(_script_cache_key(old.fingerprint, old.template_oid))
 
 
 def clone_template(new_schema: str) -> None:

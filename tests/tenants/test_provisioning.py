@@ -316,6 +316,21 @@ def test_the_template_ddl_is_captured_once_per_fingerprint_and_replayed_as_one_s
                 cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
+def test_other_processes_take_the_captured_script_from_the_cache(committed, monkeypatch):
+    script = provisioning.template_script()
+    provisioning.forget_template_script()  # this process's copy only: as in a fresh process
+
+    def no_pg_dump(section):
+        raise AssertionError("pg_dump ran although the cache holds the script")
+
+    monkeypatch.setattr(provisioning, "_pg_dump", no_pg_dump)
+    shared = provisioning.template_script()
+    assert shared.sql == script.sql and shared.fingerprint == script.fingerprint
+    monkeypatch.undo()
+    provisioning.forget_template_script(shared=True)
+    assert provisioning.template_script().sql == script.sql  # captured again, same text
+
+
 def test_a_failed_clone_leaves_no_schema(committed):
     name = f"spare_test_{uuid.uuid4().hex[:8]}"
     with pytest.raises(RuntimeError), transaction.atomic():
