@@ -19,9 +19,10 @@ Part 1, at the stores the database holds (none but the bench's own):
 Part 2, at each level of ``--stores`` (default 10 and 200 existing stores; they are made with
 the new clone and dated a day back, so they do not count as recent sign-ups):
 
+* ddl_capture_ms: ``pg_dump`` of the template (once per deploy, then shared through the cache).
 * clone_ms: ``provisioning.clone_template`` (replays the template's captured DDL and copies its
   seed rows) into a scratch schema, ``--clones`` times; clone_ms_today: django-tenants'
-  ``clone_schema`` (what main runs), ``--clones-today`` times.
+  ``clone_schema`` (what main runs), ``--clones-today`` times; the two take turns.
 * burst: ``--burst`` sign-ups (20) spread evenly over ``--burst-seconds`` (30 s), each timed.
   After each, a background thread is woken to refill the pool (what the sign-up's outbox message
   → Celery task does, without the queue's latency). Both variants start from a pool of
@@ -29,7 +30,7 @@ the new clone and dated a day back, so they do not count as recent sign-ups):
   - today: the legacy clone and a pool fixed at ``TENANT_SPARE_POOL_SIZE`` (main's behaviour);
   - new: the new clone and the adaptive target (``provisioning.pool_target``).
   burst_p95_ms is the nearest-rank 95th percentile of the burst's sign-up times. No sign-up
-  starts after ``--burst-budget`` seconds (120): main's clone at 200 stores would run for
+  starts after ``--burst-budget`` seconds (60): main's clone at 200 stores would run for
   minutes; ``burst_signups`` says how many ran.
 
 Every tenant and schema it creates is dropped at the end (``--keep-stores`` keeps the part-2
@@ -212,18 +213,23 @@ def migrate(verbosity: int = 0) -> None:
     provisioning.refill_spare_pool()
 
 
-def time_clones(clone, count: int) -> list[float]:
+def time_clones(clones: dict, counts: dict) -> dict[str, list[float]]:
+    """Time each clone function ``counts[name]`` times into scratch schemas, taking turns, so
+    that every kind sees the same moment of a shared machine."""
     from django.db import connection, transaction
 
-    out = []
-    for _ in range(count):
-        name = f"t_bench_x{uuid.uuid4().hex[:10]}"
-        connection.set_schema_to_public()
-        start = time.perf_counter()
-        with transaction.atomic():
-            clone(name)
-        out.append((time.perf_counter() - start) * 1000)
-        drop_schema(name)
+    out: dict[str, list[float]] = {name: [] for name in clones}
+    for i in range(max(counts.values())):
+        for name, clone in clones.items():
+            if i >= counts[name]:
+                continue
+            schema = f"t_bench_x{uuid.uuid4().hex[:10]}"
+            connection.set_schema_to_public()
+            start = time.perf_counter()
+            with transaction.atomic():
+                clone(schema)
+            out[name].append((time.perf_counter() - start) * 1000)
+            drop_schema(schema)
     return out
 
 
@@ -312,8 +318,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clones-today", type=int, default=2, help="django-tenants clones timed at each level")
     parser.add_argument("--burst", type=int, default=20, help="sign-ups in a burst")
     parser.add_argument("--burst-seconds", type=float, default=30.0, help="the burst's duration")
-    parser.add_argument("--burst-budget", type=float, default=120.0, help="no sign-up of a burst starts after this")
+    parser.add_argument("--burst-budget", type=float, default=60.0, help="no sign-up of a burst starts after this")
     parser.add_argument("--no-today", action="store_true", help="skip main's clone and pool (part 2)")
+    parser.add_argument("--settle", type=float, default=20.0, help="pause after making or dropping stores")
     parser.add_argument("--keep-stores", action="store_true", help="keep the bench stores for the next run")
     args = parser.parse_args(argv)
     if min(args.n, args.k, args.m, args.pool, args.burst) < 1:
@@ -351,10 +358,6 @@ def main(argv: list[str]) -> int:
     new_clone = provisioning.clone_template
     pool_min = settings.TENANT_SPARE_POOL_SIZE
     try:
-        t = time.perf_counter()
-        provisioning.forget_template_script()
-        provisioning.template_script()
-        emit("ddl_capture_ms", (time.perf_counter() - t) * 1000)
         # Warm-up (untimed in the figures): first queries of this process, first clone of the run.
         provisioning.refill_spare_pool(size=args.pool)
         warmup, _ = provision_once("w")
@@ -404,6 +407,8 @@ def main(argv: list[str]) -> int:
             levels.reverse()
         for level in levels:
             made, secs = make_stores(level)
+            if made:
+                time.sleep(args.settle)  # let the disk catch up with the DDL (dropped files above all)
             with connection.cursor() as cur:
                 cur.execute("SELECT count(*) FROM pg_namespace")
                 schemas = cur.fetchone()[0]
@@ -411,13 +416,18 @@ def main(argv: list[str]) -> int:
             emit(f"schemas@{level}", schemas)
             emit(f"stores_made@{level}", made)
             emit(f"stores_made_s@{level}", secs)
-            clones = time_clones(new_clone, args.clones)
-            emit(f"clone_ms@{level}", median(clones))
-            emit(f"clone_max_ms@{level}", max(clones))
+            # The capture (pg_dump reads the whole catalogue): once per deploy, shared through the cache.
+            provisioning.forget_template_script(shared=True)
+            t = time.perf_counter()
+            provisioning.template_script()
+            emit(f"ddl_capture_ms@{level}", (time.perf_counter() - t) * 1000)
+            kinds, counts = {"": new_clone}, {"": args.clones}
             if not args.no_today:
-                legacy = time_clones(provisioning.clone_template_legacy, args.clones_today)
-                emit(f"clone_ms_today@{level}", median(legacy))
-                emit(f"clone_max_ms_today@{level}", max(legacy))
+                kinds["_today"], counts["_today"] = provisioning.clone_template_legacy, args.clones_today
+            for suffix, times in time_clones(kinds, counts).items():
+                emit(f"clone_ms{suffix}@{level}", median(times))
+                emit(f"clone_min_ms{suffix}@{level}", min(times))
+                emit(f"clone_max_ms{suffix}@{level}", max(times))
             variants = [("", new_clone, None)]
             if not args.no_today:
                 variants.insert(0, ("_today", provisioning.clone_template_legacy, 0.0))

@@ -89,7 +89,10 @@ def ensure_template(verbosity: int = 0) -> None:
     migrate_schema(schema, verbosity)
     connection.set_schema_to_public()
     if pg_dump_path() is not None:
-        template_script()  # capture it now (deploy time) and share it through the cache
+        try:
+            template_script()  # capture it now (deploy time) and share it through the cache
+        except (RuntimeError, OSError, subprocess.SubprocessError):
+            log.exception("capturing the template's DDL failed: clones fall back to clone_schema")
 
 
 # --- cloning the template -------------------------------------------------------------------
@@ -119,20 +122,34 @@ def quote_ident(name: str) -> str:
 
 
 def pg_dump_path() -> str | None:
-    """``settings.PG_DUMP`` if set, else ``pg_dump`` on PATH, else the one pgserver ships."""
+    """``settings.PG_DUMP`` if set, else the first of ``pg_dump`` on PATH and the one pgserver
+    ships whose major version is at least the server's (pg_dump refuses newer servers)."""
     configured = getattr(settings, "PG_DUMP", "")
     if configured:
         return configured
-    found = shutil.which("pg_dump")
-    if found:
-        return found
+    candidates = [shutil.which("pg_dump")]
     try:
         import pgserver  # the embedded PostgreSQL of `make run` / `make test`
 
-        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
-        return str(bundled) if bundled.exists() else None
+        candidates.append(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"))
     except ImportError:
-        return None
+        pass
+    server_major = connection.pg_version // 10000
+    for candidate in candidates:
+        if candidate and _pg_dump_major(candidate) >= server_major:
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=8)
+def _pg_dump_major(path: str) -> int:
+    """``pg_dump --version`` → its major version (0 when it does not run)."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
+    except OSError:
+        return 0
+    found = re.search(r"\b(\d+)(?:\.\d+)+", out)
+    return int(found.group(1)) if found else 0
 
 
 def _pg_dump(section: str) -> str:
@@ -265,11 +282,15 @@ def clone_template(new_schema: str) -> None:
     One script, one round trip, in the caller's transaction (or its own): a failure leaves
     nothing. Falls back to django-tenants' clone when no pg_dump is installed."""
     connection.set_schema_to_public()
-    if pg_dump_path() is None:
-        log.warning("no pg_dump found (settings.PG_DUMP): cloning with django-tenants' clone_schema")
+    try:
+        script = template_script() if pg_dump_path() is not None else None
+    except (RuntimeError, OSError, subprocess.SubprocessError):
+        log.exception("capturing the template's DDL failed")
+        script = None
+    if script is None:
+        log.warning("no usable pg_dump (settings.PG_DUMP): cloning with django-tenants' clone_schema")
         clone_template_legacy(new_schema)
         return
-    script = template_script()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(script.for_schema(new_schema))
 

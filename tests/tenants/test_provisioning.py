@@ -331,6 +331,20 @@ def test_other_processes_take_the_captured_script_from_the_cache(committed, monk
     assert provisioning.template_script().sql == script.sql  # captured again, same text
 
 
+def test_without_a_usable_pg_dump_the_clone_falls_back_to_clone_schema(committed, settings):
+    provisioning.forget_template_script(shared=True)
+    settings.PG_DUMP = "/nonexistent/pg_dump"
+    name = f"spare_test_{uuid.uuid4().hex[:8]}"
+    try:
+        provisioning.clone_template(name)
+        assert schema_exists(name)
+        assert provisioning.schema_fingerprint(name) == provisioning.code_fingerprint()
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        provisioning.forget_template_script()
+
+
 def test_a_failed_clone_leaves_no_schema(committed):
     name = f"spare_test_{uuid.uuid4().hex[:8]}"
     with pytest.raises(RuntimeError), transaction.atomic():
