@@ -119,8 +119,20 @@ def wechat_web(emulator, tenant_a, django_db_blocker):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", procs=[proc], logs=[log_dir / "web.log"])
-        # The emulator pushes a verify ticket at start (and retries until we answer).
+        logs = [log_dir / "web.log"]
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", procs=[proc], logs=logs)
+        # The emulator pushes a verify ticket at start (and retries until we answer). Wait for that
+        # push to land before pushing another: two pushes in flight can land out of order, leaving
+        # us the older ticket ("61006 component ticket is invalid"), seen on a busy machine.
+        wait_ready(
+            lambda: any(
+                200 <= e.get("status", 0) < 300 and "ComponentVerifyTicket" in (e.get("request") or "")
+                for e in emulator.log("push")
+            ),
+            what="the emulator's first ticket push",
+            procs=[proc],
+            logs=logs,
+        )
         status = emulator.api("push-ticket")["status"]
         assert status == 200, (log_dir / "web.log").read_text()[-3000:]
         yield f"http://localhost:{port}"
