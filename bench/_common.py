@@ -3,7 +3,8 @@
 Both scripts run under ``python -m infra.devstack exec`` (``make bench``), which exports
 DATABASE_URL and REDIS_URL. Before Django is set up, :func:`use_bench_services` points them at
 
-* the database ``fenxiao_bench`` on the same PostgreSQL server (created if missing), and
+* the database ``fenxiao_bench`` (or ``BENCH_DATABASE``) on the same PostgreSQL server (created if
+  missing), and
 * the Redis/Valkey logical database ``BENCH_REDIS_DB`` (default 15) on the same server, so cache
   entries and Celery messages published by the benchmarks never reach the developer's.
 
@@ -20,7 +21,7 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "fenxiao_bench"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "fenxiao_bench")  # another name for parallel runs
 BENCH_REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "15"))
 
 if str(ROOT) not in sys.path:

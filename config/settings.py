@@ -160,7 +160,12 @@ TENANT_BASE_SCHEMA = "tpl_tenant"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True  # set search_path once per request, not per cursor
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
-TENANT_SPARE_POOL_SIZE = env_int("TENANT_SPARE_POOL_SIZE", 3)
+TENANT_SPARE_POOL_SIZE = env_int("TENANT_SPARE_POOL_SIZE", 3)  # the pool's minimum
+# The pool's target follows demand: sign-ups of the last WINDOW minutes × FACTOR, within [SIZE, MAX].
+TENANT_SPARE_POOL_MAX = env_int("TENANT_SPARE_POOL_MAX", 30)
+TENANT_SPARE_POOL_WINDOW_MINUTES = env_int("TENANT_SPARE_POOL_WINDOW_MINUTES", 10)
+TENANT_SPARE_POOL_FACTOR = float(env("TENANT_SPARE_POOL_FACTOR", "1.0"))
+PG_DUMP = env("PG_DUMP", "")  # pg_dump used to capture the template's DDL (default: PATH, then pgserver's)
 TENANT_TRIAL_DAYS = 14
 TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 5)  # host/AppID → tenant, per process
 # How often a process reads the shared invalidation version (a suspension applies within this).

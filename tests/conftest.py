@@ -9,12 +9,15 @@ real gunicorn, real Chromium.
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,19 +171,67 @@ def subprocess_env(**extra) -> dict[str, str]:
     return env
 
 
-def wait_for(url: str, host: str, timeout: float = 40.0) -> None:
+# A busy machine (another `make test` running, 2 cores) starts gunicorn, Celery, moto or the
+# emulator in tens of seconds, not one or two: every readiness wait gets this long.
+READY_TIMEOUT = float(os.environ.get("TEST_READY_TIMEOUT", "120"))
+# What a probe of a server that is not up yet may raise: refused or reset connections and every
+# kind of timeout (socket.timeout, urllib's URLError, requests' ConnectionError and ReadTimeout
+# are all OSError), and a half-written HTTP answer (http.client.HTTPException).
+NOT_READY = (OSError, http.client.HTTPException)
+
+
+def wait_ready(
+    probe: Callable[[], object],
+    *,
+    what: str,
+    procs: Sequence[subprocess.Popen] = (),
+    logs: Sequence[Path] = (),
+    timeout: float = READY_TIMEOUT,
+    interval: float = 0.25,
+):
+    """Call ``probe()`` until it returns a true value, and return that value.
+
+    A probe raising one of ``NOT_READY`` means "not yet". The wait fails when ``timeout`` passes
+    or a child in ``procs`` exits; on any failure (Ctrl-C included) every child in ``procs`` is
+    stopped before the error goes up, and the error shows the last probe's problem and the tail
+    of each file in ``logs``."""
     deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(urllib.request.Request(url, headers={"Host": host}), timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError as exc:
-            last = exc
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up: {last}")
+    last = "no probe yet"
+    try:
+        while True:
+            try:
+                value = probe()
+            except NOT_READY as exc:
+                value, last = None, f"{type(exc).__name__}: {exc}"
+            else:
+                if value:
+                    return value
+                last = f"probe answered {value!r}"
+            dead = [p for p in procs if p.poll() is not None]
+            if dead:
+                raise RuntimeError(f"{what}: {dead[0].args[0]} exited with {dead[0].returncode} ({last})")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what}: not ready after {timeout:.0f} s ({last})")
+            time.sleep(interval)
+    except BaseException as exc:
+        stop_processes(procs)
+        tails = [f"--- {log} ---\n{log.read_text(errors='replace')[-2000:]}" for log in logs if log.exists()]
+        if tails and isinstance(exc, RuntimeError):
+            raise RuntimeError("\n".join([str(exc), *tails])) from None
+        raise
+
+
+def http_answers(url: str, host: str, timeout: float = 10.0) -> bool:
+    """True once the server at ``url`` answers HTTP at all (an error status counts)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Host": host}), timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+
+
+def wait_for(url: str, host: str, timeout: float = READY_TIMEOUT, *, procs=(), logs=()) -> None:
+    wait_ready(lambda: http_answers(url, host), what=url, procs=procs, logs=logs, timeout=timeout)
 
 
 @dataclass
@@ -229,23 +280,29 @@ def start_processes(env: dict, port: int, log_dir: Path, *, beat: bool = False) 
         out = open(log_dir / f"{name}.log", "wb")
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    procs = [
-        spawn(
-            "web",
-            [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],
-        ),
-        spawn(
-            "worker",
-            [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO", "-c", "2", "-n", f"test-{port}@%h"],
-        ),
-    ]
+    commands = {
+        "web": [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2"]
+        + ["--timeout", "60"],
+        "worker": [str(BIN / "celery"), "-A", "config", "worker", "-l", "INFO", "-c", "2", "-n", f"test-{port}@%h"],
+    }
     if beat:
-        procs.append(
-            spawn(
-                "beat",
-                [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "-s", str(log_dir / "beat-schedule")],
-            )
-        )
+        commands["beat"] = [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "-l",
+            "INFO",
+            "-s",
+            str(log_dir / "beat-schedule"),
+        ]
+    procs: list = []
+    try:
+        for name, args in commands.items():
+            procs.append(spawn(name, args))
+    except BaseException:
+        stop_processes(procs)  # a failed spawn leaves none of the others running
+        raise
     return procs
 
 
@@ -274,13 +331,13 @@ def live_stack(tenant_a, tenant_b, django_db_blocker):
     )
     procs = start_processes(env, port, log_dir, beat=True)
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost")
+        logs = sorted(log_dir.glob("*.log"))
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", procs=procs, logs=logs)
         stack = Stack(port=port, procs=procs, log_dir=log_dir, sms_file=sms_file)
-        deadline = time.monotonic() + 60
-        while stack.get("localhost", "/healthz")[0] != 200:  # the worker answers pings
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"stack not healthy: {stack.get('localhost', '/healthz')[1]!r}")
-            time.sleep(0.5)
+        # /healthz answers 200 once the worker answers pings too.
+        wait_ready(
+            lambda: stack.get("localhost", "/healthz")[0] == 200, what="live stack /healthz", procs=procs, logs=logs
+        )
         yield stack
     finally:
         stop_processes(procs)

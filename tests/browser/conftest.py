@@ -32,8 +32,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEFAULT_TIMEOUT_MS = 15_000
-NAVIGATION_TIMEOUT_MS = 30_000
+# Generous: on a busy machine (another `make test`, 2 cores) a page or a server answer takes
+# seconds. Each step waits for a state (expect, wait_for_url, expect_navigation), never a fixed time,
+# so these only bound how long a failing step takes to fail.
+DEFAULT_TIMEOUT_MS = 30_000
+NAVIGATION_TIMEOUT_MS = 60_000
+LAUNCH_TIMEOUT_MS = 120_000
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,10 +53,11 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # expect()'s own default is 5 s
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=LAUNCH_TIMEOUT_MS)
         try:
             yield chromium
         finally:

@@ -15,7 +15,7 @@ from core.models import OutboxMessage
 from mall.catalog.models import Product
 from mall.customers.models import Customer
 from mall.orders.actions import place_order
-from tests.conftest import free_port, start_processes, stop_processes, subprocess_env
+from tests.conftest import READY_TIMEOUT, free_port, start_processes, stop_processes, subprocess_env
 from tests.factories import pay
 
 
@@ -25,13 +25,15 @@ def own_broker(tmp_path):
     worker + beat started for the test."""
     port = free_port()
     server = ValkeyServer(port=port, data_dir=str(tmp_path / "valkey"), persist=True)
-    server.start()
     url = f"redis://127.0.0.1:{port}/0"
     old_url = celery_app.conf.broker_url
-    _use_broker(url)
-    yield server, url
-    _use_broker(old_url)
-    server.stop()
+    try:
+        server.start(timeout=READY_TIMEOUT)
+        _use_broker(url)
+        yield server, url
+    finally:
+        _use_broker(old_url)
+        server.stop()
 
 
 def _use_broker(url):
@@ -40,7 +42,7 @@ def _use_broker(url):
     celery_app.amqp._producer_pool = None
 
 
-def _wait(predicate, timeout=60.0):
+def _wait(predicate, timeout=READY_TIMEOUT):  # a worker starting on a busy machine takes a while
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -64,7 +66,7 @@ def test_side_effects_survive_a_broker_outage_and_run_exactly_once(tenant_a, com
             if i == 10:
                 server.stop()  # the broker goes away while orders keep being paid
             if i == 20:
-                server.start()
+                server.start(timeout=READY_TIMEOUT)
             qty = 1 + i % 3
             quantities.append(qty)
             with schema_context(tenant_a.schema_name):

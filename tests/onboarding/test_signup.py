@@ -33,9 +33,12 @@ def test_sign_up_with_an_sms_code_stores_the_phone_encrypted(db, memory_sms):
     assert User.objects.get(phone_index=crypto.blind_index(phone)).pk == user.pk
     from django.db import connection
 
+    # The column holds a token, not the number: the number is not in it, and the token decrypts to it.
     with connection.cursor() as cur:
         cur.execute("SELECT phone FROM accounts_user WHERE id = %s", [user.pk])
-        assert phone not in cur.fetchone()[0]
+        stored = cur.fetchone()[0]
+    assert phone not in stored
+    assert crypto.decrypt(stored) == phone
 
 
 def test_a_code_is_single_use(db, memory_sms):

@@ -3,7 +3,6 @@ server (moto in server mode, on loopback): private objects, served only through 
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -14,36 +13,30 @@ from django.test import Client, override_settings
 
 from core import storage as core_storage
 from saas_platform.review import actions, storage
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_processes, wait_ready
 from tests.review.conftest import PDF
 
 
 @pytest.fixture
-def s3_server():
+def s3_server(tmp_path):
     port = free_port()
+    log = tmp_path / "moto.log"
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.2)
-    s3 = boto3.client(
-        "s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
-    )
-    s3.create_bucket(Bucket="fenxiao-test")
-    yield url, s3
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        # Any answer will do; a refused connection or a read timeout means "not yet".
+        wait_ready(lambda: requests.get(url, timeout=5) is not None, what="moto_server", procs=[proc], logs=[log])
+        s3 = boto3.client(
+            "s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
+        s3.create_bucket(Bucket="fenxiao-test")
+        yield url, s3
+    finally:
+        stop_processes([proc])
 
 
 def test_qualification_files_live_privately_in_s3(s3_server, food_store, reviewer):

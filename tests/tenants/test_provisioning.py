@@ -1,10 +1,14 @@
+import math
+import re
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from tenants import provisioning
@@ -162,3 +166,232 @@ def test_lifecycle_transitions_are_explicit(committed):
             set_tenant_status(tenant=tenant, status=TenantStatus.TRIAL)
     finally:
         _drop(tenant)
+
+
+# --- the clone: a spare is the template, structure and seed rows -------------------------------
+
+
+def _structure(schema: str) -> dict[str, list]:
+    """What pg_catalog says about ``schema``: relations, columns, constraints, indexes, sequences,
+    triggers, functions and views, with the schema's own name written as ``<s>``."""
+    queries = {
+        "relations": """
+            SELECT c.relname, c.relkind, c.relpersistence FROM pg_class c
+            WHERE c.relnamespace = %(ns)s ORDER BY 1""",
+        "columns": """
+            SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+                   a.attgenerated, pg_get_expr(d.adbin, d.adrelid), a.attcollation
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE c.relnamespace = %(ns)s AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'p')
+            ORDER BY c.relname, a.attnum""",
+        "constraints": """
+            SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.condeferrable, k.condeferred
+            FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+            WHERE k.connamespace = %(ns)s ORDER BY 1, 2""",
+        "indexes": """
+            SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
+            WHERE c.relnamespace = %(ns)s AND c.relkind = 'i' ORDER BY 1""",
+        "sequences": """
+            SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+                   s.seqcycle, owner.relname, a.attname
+            FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+            LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass
+                 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+            LEFT JOIN pg_class owner ON owner.oid = d.refobjid
+            LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+            WHERE c.relnamespace = %(ns)s ORDER BY 1""",
+        "triggers": """
+            SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled FROM pg_trigger t
+            JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE c.relnamespace = %(ns)s AND NOT t.tgisinternal ORDER BY 1, 2""",
+        "functions": """
+            SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid) FROM pg_proc p
+            WHERE p.pronamespace = %(ns)s ORDER BY 1, 2""",
+        "views": """
+            SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c
+            WHERE c.relnamespace = %(ns)s AND c.relkind IN ('v', 'm') ORDER BY 1""",
+    }
+    own = re.compile(rf'"{re.escape(schema)}"|(?<![\w"]){re.escape(schema)}(?![\w"])')
+    connection.set_schema_to_public()
+    with connection.cursor() as cur:
+        cur.execute("SELECT oid FROM pg_namespace WHERE nspname = %s", [schema])
+        ns = cur.fetchone()[0]
+        out = {}
+        for key, sql in queries.items():
+            cur.execute(sql, {"ns": ns})
+            out[key] = [tuple(own.sub("<s>", v) if isinstance(v, str) else v for v in row) for row in cur.fetchall()]
+        counts = []
+        for (table,) in [(r[0],) for r in out["relations"] if r[1] == "r"]:
+            cur.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
+            counts.append((table, cur.fetchone()[0]))
+        out["row_counts"] = counts
+        cur.execute(f'SELECT app, name FROM "{schema}".django_migrations ORDER BY app, name')
+        out["migrations"] = cur.fetchall()
+    return out
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _reparsed_index(schema: str, definition: str) -> str:
+    """``definition`` (with ``<s>``) built on ``schema``'s table and read back, then rolled back.
+
+    PostgreSQL prints some predicates differently once they have been parsed again: the
+    migration's ``status IN ('a', 'b')`` reads ``= ANY ((ARRAY['a'::varchar, …])::text[])``
+    in the template, and that text, replayed, reads ``= ANY (ARRAY[('a'::varchar)::text, …])``.
+    Same index; this shows it by building the template's text on the spare."""
+    sql = re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON", r"CREATE \1INDEX reparse_probe ON", definition)
+    sql = sql.replace("<s>", f'"{schema}"')
+    result = None
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql)
+            cur.execute(f"SELECT pg_get_indexdef('\"{schema}\".reparse_probe'::regclass)")
+            result = cur.fetchone()[0].replace(f'"{schema}"', "<s>").replace(f"{schema}.", "<s>.")
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result.replace("reparse_probe", definition.split()[3 if definition.startswith("CREATE UNIQUE") else 2])
+
+
+def _compare(left: dict, right: dict, left_schema: str) -> None:
+    """``left`` (a clone) must equal ``right`` (the migrated template), key by key."""
+    for key in left:
+        only_left = sorted(set(left[key]) - set(right[key]), key=repr)
+        only_right = sorted(set(right[key]) - set(left[key]), key=repr)
+        if key == "indexes" and len(only_left) == len(only_right):
+            # Same names, and the template's text builds exactly the clone's index.
+            assert [n for n, _ in only_left] == [n for n, _ in only_right]
+            assert [(n, _reparsed_index(left_schema, d)) for n, d in only_right] == only_left
+            continue
+        assert not only_left and not only_right, f"{key} differ: {only_left[:5]} vs {only_right[:5]}"
+        assert left[key] == right[key], f"{key}: same rows, other order"
+
+
+def test_a_fresh_spare_is_the_migrated_template_in_structure_and_migration_table(committed):
+    template = provisioning.template_schema()
+    name = f"spare_test_{uuid.uuid4().hex[:8]}"
+    provisioning.clone_template(name)
+    try:
+        spare, migrated = _structure(name), _structure(template)
+        assert migrated["relations"] and migrated["indexes"] and migrated["constraints"]
+        assert len(migrated["migrations"]) > 50
+        _compare(spare, migrated, name)
+        assert provisioning.schema_fingerprint(name) == provisioning.code_fingerprint()
+        # The seed rows are the template's own, ids included (content types match across schemas).
+        with connection.cursor() as cur:
+            cur.execute(
+                f'SELECT id, app_label, model FROM "{name}".django_content_type EXCEPT '
+                f'SELECT id, app_label, model FROM "{template}".django_content_type'
+            )
+            assert cur.fetchall() == []
+            # Sequences go on from the template's values: the next row gets a fresh id.
+            cur.execute(f'SELECT max(id) FROM "{template}".auth_permission')
+            highest = cur.fetchone()[0]
+            cur.execute(
+                f'INSERT INTO "{name}".auth_permission (name, content_type_id, codename) '
+                f"SELECT 'x', min(id), 'x_test' FROM \"{name}\".django_content_type RETURNING id"
+            )
+            assert cur.fetchone()[0] > highest
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def test_the_template_ddl_is_captured_once_per_fingerprint_and_replayed_as_one_script(committed):
+    provisioning.forget_template_script()
+    first = provisioning.template_script()
+    assert provisioning.template_script() is first  # captured once, reused
+    assert "information_schema" not in first.sql
+    assert provisioning.template_schema() + "." not in first.sql  # every name points at the target
+    assert first.fingerprint == provisioning.code_fingerprint()
+    names = [f"spare_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    try:
+        for name in names:
+            provisioning.clone_template(name)
+        assert provisioning.template_script() is first
+        assert _structure(names[0]) == _structure(names[1])
+    finally:
+        with connection.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def test_other_processes_take_the_captured_script_from_the_cache(committed, monkeypatch):
+    script = provisioning.template_script()
+    provisioning.forget_template_script()  # this process's copy only: as in a fresh process
+
+    def no_pg_dump(section):
+        raise AssertionError("pg_dump ran although the cache holds the script")
+
+    monkeypatch.setattr(provisioning, "_pg_dump", no_pg_dump)
+    shared = provisioning.template_script()
+    assert shared.sql == script.sql and shared.fingerprint == script.fingerprint
+    monkeypatch.undo()
+    provisioning.forget_template_script(shared=True)
+    assert provisioning.template_script().sql == script.sql  # captured again, same text
+
+
+def test_without_a_usable_pg_dump_the_clone_falls_back_to_clone_schema(committed, settings):
+    provisioning.forget_template_script(shared=True)
+    settings.PG_DUMP = "/nonexistent/pg_dump"
+    name = f"spare_test_{uuid.uuid4().hex[:8]}"
+    try:
+        provisioning.clone_template(name)
+        assert schema_exists(name)
+        assert provisioning.schema_fingerprint(name) == provisioning.code_fingerprint()
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        provisioning.forget_template_script()
+
+
+def test_a_failed_clone_leaves_no_schema(committed):
+    name = f"spare_test_{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        provisioning.clone_template(name)
+        raise RuntimeError("the sign-up failed after the clone")
+    assert not schema_exists(name)
+
+
+# --- the pool's size follows demand ------------------------------------------------------------
+
+
+def test_the_pool_target_follows_recent_sign_ups_within_bounds(db, settings):
+    settings.TENANT_SPARE_POOL_SIZE = 2
+    settings.TENANT_SPARE_POOL_MAX = 12
+    settings.TENANT_SPARE_POOL_WINDOW_MINUTES = 10
+    settings.TENANT_SPARE_POOL_FACTOR = 1.5
+    base = provisioning.recent_sign_ups()
+
+    def add(n: int, minutes_ago: int = 0) -> None:
+        for _ in range(n):
+            tenant = Tenant(schema_name=f"t_rows_{uuid.uuid4().hex[:8]}", slug=_slug(), name="行")
+            tenant.auto_create_schema = False
+            tenant.save()
+            if minutes_ago:
+                Tenant.objects.filter(pk=tenant.pk).update(created=timezone.now() - timedelta(minutes=minutes_ago))
+
+    def expected(recent: int) -> int:
+        return max(2, min(12, math.ceil(recent * 1.5)))
+
+    add(3, minutes_ago=30)  # outside the window: no effect
+    assert provisioning.recent_sign_ups() == base
+    assert provisioning.pool_target() == expected(base)
+    add(4)
+    assert provisioning.recent_sign_ups() == base + 4
+    assert provisioning.pool_target() == expected(base + 4)
+    add(10)
+    assert provisioning.pool_target() == 12  # capped
+    settings.TENANT_SPARE_POOL_FACTOR = 0.0
+    assert provisioning.pool_target() == 2  # never below the minimum
+
+
+def test_a_refill_without_a_size_tops_the_pool_up_to_the_target(committed, settings):
+    ready = provisioning.valid_spares().count()
+    settings.TENANT_SPARE_POOL_FACTOR = 0.0
+    settings.TENANT_SPARE_POOL_SIZE = ready + 1
+    provisioning.refill_spare_pool(wait=True)
+    assert provisioning.valid_spares().count() >= ready + 1

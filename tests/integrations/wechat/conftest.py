@@ -20,7 +20,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.conftest import ARTIFACTS, ROOT, _provision, free_port, subprocess_env, wait_for
+from tests.conftest import ARTIFACTS, ROOT, _provision, free_port, subprocess_env, wait_for, wait_ready
 
 BIN = Path(sys.executable).parent
 
@@ -80,12 +80,9 @@ def emulator(tmp_path_factory, django_db_setup):
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while not (data_dir / "env.json").exists():
-            assert proc.poll() is None, (log_dir / "emulator.log").read_text()
-            assert time.monotonic() < deadline, "emulator did not start"
-            time.sleep(0.1)
-        wait_for(f"{url}/_emulator/health", "127.0.0.1")
+        logs = [log_dir / "emulator.log"]
+        wait_ready(lambda: (data_dir / "env.json").exists(), what="emulator env.json", procs=[proc], logs=logs)
+        wait_for(f"{url}/_emulator/health", "127.0.0.1", procs=[proc], logs=logs)
         env = json.loads((data_dir / "env.json").read_text())
         env["WECHAT_NOTIFY_BASE_URL"] = f"http://localhost:{web_port}"
         saved = {k: getattr(settings, k) for k in env}
@@ -122,8 +119,20 @@ def wechat_web(emulator, tenant_a, django_db_blocker):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost")
-        # The emulator pushes a verify ticket at start (and retries until we answer).
+        logs = [log_dir / "web.log"]
+        wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", procs=[proc], logs=logs)
+        # The emulator pushes a verify ticket at start (and retries until we answer). Wait for that
+        # push to land before pushing another: two pushes in flight can land out of order, leaving
+        # us the older ticket ("61006 component ticket is invalid"), seen on a busy machine.
+        wait_ready(
+            lambda: any(
+                200 <= e.get("status", 0) < 300 and "ComponentVerifyTicket" in (e.get("request") or "")
+                for e in emulator.log("push")
+            ),
+            what="the emulator's first ticket push",
+            procs=[proc],
+            logs=logs,
+        )
         status = emulator.api("push-ticket")["status"]
         assert status == 200, (log_dir / "web.log").read_text()[-3000:]
         yield f"http://localhost:{port}"

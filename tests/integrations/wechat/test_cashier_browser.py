@@ -3,6 +3,7 @@
 Playwright runs in a thread of its own: the browser tests' session-wide Playwright (tests/browser)
 may already hold this thread's event loop."""
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -12,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from mall.orders.models import Order
 from mall.payments.actions import start_native_payment
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS
 from tests.integrations.wechat.conftest import wait_until
 from tests.integrations.wechat.helpers import make_order, reload
 
@@ -33,7 +34,7 @@ def in_chromium(steps) -> None:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_context(locale="zh-CN").new_page()
-                page.set_default_timeout(15_000)
+                page.set_default_timeout(DEFAULT_TIMEOUT_MS)
                 try:
                     steps(page)
                 finally:
@@ -56,18 +57,24 @@ def test_shopper_pays_on_the_cashier_page(emulator, wechat_web, wx_tenant, commi
         code_url = start_native_payment(order=order)
 
     def steps(page):
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
         page.goto(code_url)
-        assert page.locator("#amount").inner_text() == "¥88.00"
-        page.click("#cancel")
-        assert "已取消" in page.locator("#result").inner_text()
-        page.click("#pay")
-        assert page.locator("#result").inner_text() == "支付成功"
-        for _ in range(40):  # the notify is sent after the page answers; the inspector lists it
-            page.goto(f"{emulator.url}/_emulator/")
-            if page.locator("#log").get_by_text("TRANSACTION.SUCCESS").count():
-                break
-            page.wait_for_timeout(500)
-        assert page.locator("#log").get_by_text("TRANSACTION.SUCCESS").first.is_visible()
+        expect(page.locator("#amount")).to_have_text("¥88.00")
+        # Each button posts the form; the next page carries the result (wait for it, not for the
+        # old page's #result).
+        with page.expect_navigation():
+            page.click("#cancel")
+        expect(page.locator("#result")).to_contain_text("已取消")
+        with page.expect_navigation():
+            page.click("#pay")
+        expect(page.locator("#result")).to_have_text("支付成功")
+        # The notify is sent after the page answers: wait until the emulator has logged it, then
+        # the inspector lists it.
+        assert wait_until(lambda: any("TRANSACTION.SUCCESS" in json.dumps(e) for e in emulator.log()), timeout=60)
+        page.goto(f"{emulator.url}/_emulator/")
+        expect(page.locator("#log").get_by_text("TRANSACTION.SUCCESS").first).to_be_visible()
 
     in_chromium(steps)
     assert wait_until(lambda: reload(wx_tenant, Order, pk=order.pk).status == "paid")
