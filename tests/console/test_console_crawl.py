@@ -52,6 +52,7 @@ ALLOWED_WORDS = {
     "fresh",
     "Asia",
     "Shanghai",
+    "public",  # the platform's schema name (a code, like t_alpha) on the staff outbox screen
 }
 TOKEN = re.compile(r"[A-Za-z0-9_'’.@-]+")
 WORD = re.compile(r"^[A-Za-z][A-Za-z'’]+$")  # a token with a digit or underscore is a code (wx…, t_alpha)
