@@ -16,7 +16,7 @@ class OutboxMessage(models.Model):
     for staff to see and replay (/staff/outbox/). Lives in the public schema; ``schema_name``
     says which tenant's schema the handler runs in."""
 
-    schema_name = models.CharField(_("租户 schema"), max_length=63, db_index=True)
+    schema_name = models.CharField(_("所属租户库"), max_length=63, db_index=True)
     handler = models.CharField(_("处理函数"), max_length=200)
     payload = models.JSONField(_("参数"), default=dict)
     status = models.CharField(

@@ -1,15 +1,18 @@
+import django_filters
 from django.contrib import messages
 from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic.models import DeleteView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
 from core.columns import BoolColumn, MoneyColumn
 from mall.catalog.models import Category, Product
+from mall.catalog.selectors import low_stock_products
 
 
 class InUseAwareDeleteView(DeleteView):
@@ -30,6 +33,20 @@ class InUseAwareDeleteView(DeleteView):
             return redirect(self.index_url_name)
 
 
+class ProductFilterSet(WagtailFilterSet):
+    low_stock = django_filters.BooleanFilter(label=_("库存不足"), method="filter_low_stock")
+
+    class Meta:
+        model = Product
+        fields = ["kind", "category", "on_shelf", "is_hot", "is_distributable"]
+
+    def filter_low_stock(self, queryset, name, value):
+        if value is None:
+            return queryset
+        low = low_stock_products().values("pk")
+        return queryset.filter(pk__in=low) if value else queryset.exclude(pk__in=low)
+
+
 class ProductViewSet(ModelViewSet):
     model = Product
     delete_view_class = InUseAwareDeleteView
@@ -47,7 +64,7 @@ class ProductViewSet(ModelViewSet):
         BoolColumn("on_shelf", label=_("上架")),
         BoolColumn("is_hot", label=_("热销")),
     ]
-    list_filter = ["kind", "category", "on_shelf", "is_hot", "is_distributable"]
+    filterset_class = ProductFilterSet
     search_fields = ["title", "subtitle"]
     form_fields = [
         "kind",

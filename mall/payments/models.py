@@ -40,6 +40,10 @@ class RefundStatus(models.TextChoices):
     REJECTED = "rejected", _("微信拒绝")
 
 
+# Refunds not finished yet (the dashboard's "待处理退款" and the refund list's "未完结" filter).
+OPEN_REFUND_STATUSES = (RefundStatus.REQUESTED, RefundStatus.PROCESSING, RefundStatus.ABNORMAL)
+
+
 # The allowed transitions, written once (house rule 3; ``core.fsm``). A finished refund
 # (success, closed, rejected) never changes again.
 REFUND_FSM = StateMachine(

@@ -1,12 +1,14 @@
 """Merchant console: payments and refunds, read-only (a payment is recorded only by
 ``record_payment`` from WeChat's word; a refund changes only through ``mall.payments.actions``)."""
 
+import django_filters
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
-from mall.payments.models import Payment, Refund
+from mall.payments.models import OPEN_REFUND_STATUSES, Payment, Refund
 
 scope.action_only_policy(Payment)
 scope.action_only_policy(Refund)
@@ -25,13 +27,28 @@ class PaymentViewSet(ModelViewSet):
     form_fields = ["transaction_id"]  # never shown: editing is refused by the policy
 
 
+class RefundFilterSet(WagtailFilterSet):
+    open = django_filters.BooleanFilter(label=_("未完结"), method="filter_open")
+
+    class Meta:
+        model = Refund
+        fields = ["status"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(status__in=OPEN_REFUND_STATUSES)
+        return queryset.exclude(status__in=OPEN_REFUND_STATUSES)
+
+
 class RefundViewSet(ModelViewSet):
     model = Refund
     icon = "undo"
     menu_label = _("售后退款")
     url_prefix = "refunds"
     list_display = ["out_refund_no", "order", "amount_fen", "status", "created", "finished_at"]
-    list_filter = ["status"]
+    filterset_class = RefundFilterSet
     search_fields = ["out_refund_no", "order__order_no"]
     create_view_enabled = False
     copy_view_enabled = False

@@ -24,9 +24,42 @@ class User(PhoneNumberMixin, AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.UniqueConstraint(
-                fields=["phone_index"], condition=~models.Q(phone_index=""), name="accounts_user_phone_unique"
+                fields=["phone_index"],
+                condition=~models.Q(phone_index=""),
+                name="accounts_user_phone_unique",
+                violation_error_code="phone_taken",
+                violation_error_message=_("该手机号已被其他账号使用。"),
             )
         ]
+
+    def validate_constraints(self, exclude=None):
+        """The phone-unique constraint is on the hidden ``phone_index``: its (translated) message
+        goes on the ``phone`` field the user typed."""
+        from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+        from core import crypto
+
+        exclude = set(exclude or ())
+        if "phone" not in exclude:  # the index follows the number typed (as ``save`` sets it)
+            exclude.discard("phone_index")
+            if self.phone and crypto.is_valid_phone(self.phone):
+                self.phone_index = crypto.blind_index(crypto.normalize_phone(self.phone))
+            elif not self.phone:
+                self.phone_index = ""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            other = [e for e in errors.get(NON_FIELD_ERRORS, []) if getattr(e, "code", None) != "phone_taken"]
+            taken = [e for e in errors.get(NON_FIELD_ERRORS, []) if getattr(e, "code", None) == "phone_taken"]
+            if not taken:
+                raise
+            if other:
+                errors[NON_FIELD_ERRORS] = other
+            else:
+                errors.pop(NON_FIELD_ERRORS)
+            errors.setdefault("phone", []).extend(taken)
+            raise ValidationError(errors) from exc
 
     def _get_session_auth_hash(self, secret=None):
         """Sessions end when the password changes (Django's rule). A console user standing for a

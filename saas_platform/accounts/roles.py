@@ -3,7 +3,7 @@ holding exactly the permissions its screens need.
 
 * Staff console (public schema): ``reviewer`` (review queue, documents, approve / reject, the
   audit trail, merchants read-only) and ``operator`` (what a reviewer has, plus suspending and
-  reinstating stores).
+  reinstating stores, and the parked-outbox screen: seeing and replaying parked messages).
 * Merchant console (each tenant schema): ``owner`` (everything below, plus the team screen and
   the store's set-up: onboarding, mini-program binding),
   ``operations`` (products, categories, store pages), ``customer_service`` (orders, after-sales,
@@ -48,6 +48,8 @@ STAFF_ROLES: dict[str, tuple[str, list[str]]] = {
             "review.view_auditentry",
             "tenants.view_tenant",
             "tenants.suspend_tenant",
+            "core.view_outboxmessage",
+            "core.replay_outboxmessage",
         ],
     ),
 }

@@ -23,7 +23,6 @@ from saas_platform.review.selectors import review_queue
 from tenants.models import Tenant, TenantStatus
 
 DASHBOARD_CACHE_SECONDS = 60
-LOW_STOCK_THRESHOLD = 10  # a product on the shelf with fewer units than this needs restocking
 EXPIRING_WITHIN_DAYS = 30
 CHART_DAYS = 30
 
@@ -63,8 +62,9 @@ def staff_dashboard() -> dict:
 
 def _merchant_dashboard() -> dict:
     from mall.catalog.models import Product
+    from mall.catalog.selectors import low_stock_products
     from mall.orders.models import Order, OrderStatus
-    from mall.payments.models import Refund, RefundStatus
+    from mall.payments.models import OPEN_REFUND_STATUSES, Refund
     from mall.promoters.models import Promoter, PromoterStatus
     from saas_platform.onboarding.selectors import DONE, checklist
 
@@ -97,9 +97,9 @@ def _merchant_dashboard() -> dict:
     )
     todos = {
         "to_ship": Order.objects.filter(status=OrderStatus.PAID).count(),
-        "refunds": Refund.objects.filter(status__in=[RefundStatus.REQUESTED, RefundStatus.ABNORMAL]).count(),
+        "refunds": Refund.objects.filter(status__in=OPEN_REFUND_STATUSES).count(),
         "promoters": promoter_applications,
-        "low_stock": Product.objects.filter(on_shelf=True, stock__lt=LOW_STOCK_THRESHOLD).count(),
+        "low_stock": low_stock_products().count(),
         "qualifications": qualification_issues,
     }
     steps = checklist(tenant)

@@ -89,13 +89,24 @@ MERCHANT_TODO_LABELS = {
 }
 
 
+# The permission each to-do's screen needs: a role without it sees the count, not a link.
+MERCHANT_TODO_PERMISSIONS = {
+    "to_ship": "orders.view_order",
+    "refunds": "payments.view_refund",
+    "promoters": "promoters.view_promoter",
+    "low_stock": "catalog.view_product",
+    "qualifications": "accounts.manage_store",
+}
+
+
 def _merchant_todo_urls() -> dict[str, str]:
+    """Each to-do opens its list filtered to exactly the rows it counts."""
     home = reverse("wagtailadmin_home")
     return {
         "to_ship": f"{home}orders/?status=paid",
-        "refunds": f"{home}orders/?status=after_sales",  # no refund list yet: the after-sales orders
+        "refunds": f"{home}refunds/?open=true",
         "promoters": f"{home}promoters/",
-        "low_stock": f"{home}catalog/products/?ordering=stock",
+        "low_stock": f"{home}catalog/products/?low_stock=true",
         "qualifications": reverse("onboarding_console:documents"),
     }
 
@@ -106,25 +117,34 @@ class DashboardPanel(Component):
     def render_html(self, parent_context=None):
         if scope.on_staff_side():
             return render_to_string("console/staff_panel.html", staff_context())
-        return render_to_string("console/merchant_panel.html", merchant_context())
+        request = (parent_context or {}).get("request")
+        return render_to_string("console/merchant_panel.html", merchant_context(getattr(request, "user", None)))
 
     @property
     def media(self):
         return Media(js=["console/vendor/echarts/echarts.min.js", "console/dashboard.js"])
 
 
-def merchant_context() -> dict:
+def merchant_context(user=None) -> dict:
+    """The merchant dashboard; a to-do links to its list only if ``user`` may open that list."""
     data = merchant_dashboard()
     urls = _merchant_todo_urls()
     todos = [
-        {"key": key, "label": MERCHANT_TODO_LABELS[key], "count": n, "url": urls[key]}
+        {
+            "key": key,
+            "label": MERCHANT_TODO_LABELS[key],
+            "count": n,
+            "url": urls[key] if user is not None and user.has_perm(MERCHANT_TODO_PERMISSIONS[key]) else "",
+        }
         for key, n in data["todos"].items()
     ]
     return {
         **data,
         "store_status_label": TenantStatus(data["store"]["status"]).label,
         "todos": todos,
-        "onboarding_url": reverse("onboarding_console:overview"),
+        "onboarding_url": reverse("onboarding_console:overview")
+        if user is not None and user.has_perm("accounts.manage_store")
+        else "",
         "chart_id": "merchant-sales-chart",
         "chart_data_id": "merchant-sales-chart-data",
         "chart_data": {

@@ -34,9 +34,13 @@ def authorize(request):
     redirect_uri = request.build_absolute_uri(reverse("wechat_authorized"))
     try:
         url = ComponentClient().authorization_url(redirect_uri)
-    except (WeChatError, ImproperlyConfigured) as exc:
+    except ImproperlyConfigured as exc:  # the platform's WeChat settings: the detail is for the log
         log.warning("pre-auth URL unavailable: %s", exc)
-        messages.error(request, _("暂时无法发起授权：%(e)s") % {"e": getattr(exc, "message", str(exc))})
+        messages.error(request, _("平台尚未配置微信开放平台，暂时无法发起授权，请联系平台客服。"))
+        return redirect("wechat_binding")
+    except WeChatError as exc:
+        log.warning("pre-auth URL unavailable: %s", exc)
+        messages.error(request, _("暂时无法发起授权：%(e)s") % {"e": exc.message})
         return redirect("wechat_binding")
     return redirect(url)
 

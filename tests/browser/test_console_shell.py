@@ -76,36 +76,81 @@ def _open_every_menu_item(page, stack, host: str, base: str) -> list[str]:
     return opened
 
 
+ROLE_PASSWORD = "Role-Pass-2026"
+STAFF_ROLE_USERS = {"reviewer": "shell-reviewer", "operator": "shell-operator"}
+MEMBER_PHONES = {"operations": "13722220001", "customer_service": "13722220002", "finance": "13722220003"}
+
+
+@pytest.fixture
+def role_logins(one_worker, tenant_a, committed):
+    """A login for every console role: staff ``reviewer`` / ``operator`` (username) and the
+    merchant ``owner`` plus one team member per member role (phone), all with passwords."""
+    from saas_platform.accounts.actions import create_platform_user
+    from saas_platform.accounts.models import User
+    from saas_platform.accounts.team import invite_member
+    from tenants.models import TeamMember
+    from tests.browser.test_consoles import OWNER_PASSWORD, OWNER_PHONE
+
+    with schema_context("public"):
+        for role, username in STAFF_ROLE_USERS.items():
+            if not User.objects.filter(username=username).exists():
+                create_platform_user(username=username, password=ROLE_PASSWORD, is_staff=True, staff_role=role)
+        for role, phone in MEMBER_PHONES.items():
+            if not User.objects.filter(username=f"shell-{role}").exists():
+                create_platform_user(username=f"shell-{role}", password=ROLE_PASSWORD, phone=phone)
+        members = set(
+            TeamMember.objects.filter(tenant=tenant_a, is_active=True).values_list("user__username", flat=True)
+        )
+    with schema_context(tenant_a.schema_name):
+        for role, phone in MEMBER_PHONES.items():
+            if f"shell-{role}" not in members:
+                invite_member(phone=phone, role=role, name=f"成员{phone[-2:]}")
+    return {
+        "staff": [(role, username, ROLE_PASSWORD) for role, username in STAFF_ROLE_USERS.items()],
+        "merchant": [("owner", OWNER_PHONE, OWNER_PASSWORD)]
+        + [(role, phone, ROLE_PASSWORD) for role, phone in MEMBER_PHONES.items()],
+    }
+
+
+def _staff_login_as(page, stack, username: str, password: str) -> None:
+    page.goto(stack.url("localhost", "/staff/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.locator('form button[type="submit"]').click()
+    expect(page).to_have_url(stack.url("localhost", "/staff/"))
+
+
 @pytest.mark.parametrize("first", ["staff", "merchant"])
 def test_every_menu_item_opens_whichever_console_one_process_served_first(
-    one_worker,
-    staff_user,  # noqa: F811 (the fixture imported from test_consoles)
-    tenant_a,
-    browser,
-    first,
+    one_worker, role_logins, tenant_a, browser, first
 ):
-    staff = new_context(browser)
-    merchant = new_context(browser)
-    try:
-        staff_page, merchant_page = staff.new_page(), merchant.new_page()
-        sides = {
-            "staff": lambda: (staff_login(staff_page, one_worker), staff_page, "localhost", "/staff/"),
-            "merchant": lambda: (
-                platform_login(merchant_page, one_worker),
-                enter_console(merchant_page, one_worker, "alpha"),
-                merchant_page,
-                "alpha.localhost",
-                "/console/",
-            ),
-        }
-        order = [first, "merchant" if first == "staff" else "staff"]
-        for side in order:
-            *_, page, host, base = sides[side]()
-            opened = _open_every_menu_item(page, one_worker, host, base)
-            assert not set(opened) & set(CMS_MENUS), f"{side}: CMS menus shown: {set(opened) & set(CMS_MENUS)}"
-    finally:
-        staff.close()
-        merchant.close()
+    """Every role of both consoles (staff reviewer and operator; merchant owner, operations,
+    customer service, finance) clicks through every sidebar item it is shown."""
+    order = [first, "merchant" if first == "staff" else "staff"]
+    opened_by_role = {}
+    for side in order:
+        for role, login, password in role_logins[side]:
+            context = new_context(browser)
+            try:
+                page = context.new_page()
+                if side == "staff":
+                    _staff_login_as(page, one_worker, login, password)
+                    host, base = "localhost", "/staff/"
+                else:
+                    platform_login(page, one_worker, login, password)
+                    enter_console(page, one_worker, "alpha")
+                    host, base = "alpha.localhost", "/console/"
+                opened = _open_every_menu_item(page, one_worker, host, base)
+            finally:
+                context.close()
+            assert not set(opened) & set(CMS_MENUS), f"{side}/{role}: CMS menus shown: {set(opened) & set(CMS_MENUS)}"
+            opened_by_role[f"{side}/{role}"] = opened
+    assert len(opened_by_role) == 6
+    # The roles see different menus: a member's is a strict part of the owner's.
+    owner = set(opened_by_role["merchant/owner"])
+    for role in MEMBER_PHONES:
+        assert set(opened_by_role[f"merchant/{role}"]) < owner, role
 
 
 def test_console_pages_carry_the_brand(live_stack, tenant_a, page):

@@ -14,8 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from mall.catalog.selectors import LOW_STOCK_THRESHOLD
 from saas_platform.console.selectors import (
-    LOW_STOCK_THRESHOLD,
     dashboard_cache_key,
     merchant_dashboard,
     staff_dashboard,
@@ -157,3 +157,70 @@ def test_the_dashboard_speaks_english_on_request(db, tenant_a, fresh_cache):
     for text in ("Paid today", "Orders to ship", "Low-stock products", "Last 30 days", "Sales"):
         assert text in html
     assert "待发货订单" not in html
+
+
+def _todo_links(html: str) -> dict[str, tuple[int, str | None]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    found = {}
+    for li in soup.select("[data-todo]"):
+        link = li.find("a")
+        found[li["data-todo"]] = (int(li.find("strong").get_text()), link["href"] if link else None)
+    return found
+
+
+def _listing_rows(client, url: str) -> int:
+    from bs4 import BeautifulSoup
+
+    response = client.get(url, HTTP_HOST="alpha.localhost")
+    assert response.status_code == 200, url
+    return len(BeautifulSoup(response.content, "html.parser").select("table.listing tbody tr"))
+
+
+def test_each_todo_links_to_a_list_filtered_to_exactly_the_rows_it_counts(
+    db, tenant_a, store, merchant_users, fresh_cache
+):
+    from mall.payments.actions import request_refund
+    from mall.payments.models import Refund, RefundStatus
+    from tests.console.conftest import login
+    from tests.factories import ProductFactory
+
+    with schema_context(tenant_a.schema_name):
+        ProductFactory(stock=LOW_STOCK_THRESHOLD - 1)
+        ProductFactory(stock=2)
+        ProductFactory(stock=0, on_shelf=False)  # off the shelf: not a to-do, not in the filter
+        ProductFactory(stock=LOW_STOCK_THRESHOLD)  # at the threshold: enough
+        # A finished refund is not open: neither counted nor listed.
+        from mall.orders.models import Order
+
+        paid = Order.objects.get(pk=store["paid_order"])
+        closed = request_refund(order=paid, amount_fen=50, reason="多付了")
+        Refund.objects.filter(pk=closed.pk).update(status=RefundStatus.CLOSED)
+    connection.set_schema_to_public()
+
+    owner = login(merchant_users["owner"], tenant_a.schema_name)
+    owner_html = owner.get("/console/", HTTP_HOST="alpha.localhost").content.decode()
+    assert 'data-figure="onboarding"><a href="' in owner_html  # the owner's set-up is a link
+    todos = _todo_links(owner_html)
+    assert todos["refunds"][1] == "/console/refunds/?open=true"
+    assert todos["low_stock"][1] == "/console/catalog/products/?low_stock=true"
+    assert todos["refunds"][0] == 1 and todos["low_stock"][0] == 2
+    for key, (count, url) in todos.items():
+        if key in ("to_ship", "refunds", "low_stock"):
+            assert _listing_rows(owner, url) == count, key
+    # The unfiltered lists hold more rows than the to-dos count.
+    assert _listing_rows(owner, "/console/refunds/") == 2
+    assert _listing_rows(owner, "/console/catalog/products/") == 5
+
+    # Customer service has no product screens: the low-stock to-do (and the store set-up) is not a link.
+    service = login(merchant_users["customer_service"], tenant_a.schema_name)
+    html = service.get("/console/", HTTP_HOST="alpha.localhost").content.decode()
+    service_todos = _todo_links(html)
+    assert service_todos["low_stock"] == (2, None)
+    assert service_todos["qualifications"][1] is None
+    assert service_todos["refunds"] == todos["refunds"]
+    assert 'data-figure="onboarding">' in html and 'data-figure="onboarding"><a' not in html
+    for key, (_count, url) in service_todos.items():
+        if url:
+            assert service.get(url, HTTP_HOST="alpha.localhost").status_code == 200, key

@@ -224,3 +224,39 @@ def test_generic_tenant_edit_is_refused_even_to_an_operator(tenant_a, staff_user
         assert response.status_code in (302, 403, 404, 405), (method, url, response.status_code)
     tenant = Tenant.objects.get(pk=tenant_a.pk)
     assert tenant.name == tenant_a.name and tenant.status == tenant_a.status
+
+
+@pytest.mark.parametrize(("role", "may_replay"), [("reviewer", False), ("operator", True)])
+def test_only_the_operator_sees_and_replays_the_parked_outbox(role, may_replay, staff_users, db):
+    from django.utils import timezone
+
+    from core.models import OutboxMessage, OutboxStatus
+
+    with schema_context("public"):
+        # Written directly (not through ``record``) so nothing is published to the broker.
+        msg = OutboxMessage.objects.create(
+            schema_name="public",
+            handler="integrations.sms.send",
+            payload={},
+            status=OutboxStatus.PARKED,
+            attempts=5,
+            parked_at=timezone.now(),
+            last_error="RuntimeError: 短信网关 503",
+        )
+    user = staff_users[role]
+    assert user.has_perm("core.view_outboxmessage") == may_replay
+    assert user.has_perm("core.replay_outboxmessage") == may_replay
+    client = login(user, "public")
+    listing = client.get("/staff/outbox/?status=parked", HTTP_HOST="localhost")
+    home = client.get("/staff/", HTTP_HOST="localhost").content.decode()
+    done = client.post(f"/staff/outbox/replay/{msg.pk}/", HTTP_HOST="localhost")
+    msg.refresh_from_db()
+    if may_replay:
+        assert listing.status_code == 200
+        assert f"/staff/outbox/replay/{msg.pk}/" in listing.content.decode()
+        assert "/staff/outbox/" in home  # on the operator's menu
+        assert done.status_code == 302 and msg.status == OutboxStatus.PENDING
+    else:
+        assert listing.status_code in (302, 403)
+        assert "/staff/outbox/" not in home
+        assert msg.status == OutboxStatus.PARKED

@@ -93,8 +93,8 @@ def _staff(username: str, phone: str, *perms: str):
 
     with schema_context("public"):
         user = User.objects.filter(username=username).first() or create_platform_user(
-            username=username, password="Outbox-Pass-2026", phone=phone, is_staff=True
-        )
+            username=username, password="Outbox-Pass-2026", phone=phone, is_staff=True, staff_role="reviewer"
+        )  # the reviewer's group has no outbox permission: exactly ``perms`` decide
         user.is_superuser = False  # console users are never superusers: exactly these permissions
         user.save(update_fields=["is_superuser"])
         wanted = [("wagtailadmin", "access_admin"), *(tuple(p.split(".")) for p in perms)]

@@ -13,12 +13,11 @@ from cryptography.fernet import Fernet
 from django.test import override_settings
 
 from core import outbox
-from core.models import OutboxMessage
 from integrations import sms
 from saas_platform.onboarding import actions
 from saas_platform.onboarding.models import SmsPurpose
 from tests.conftest import ROOT, subprocess_env
-from tests.onboarding.conftest import SMS_HANDLER, new_phone
+from tests.onboarding.conftest import new_phone, sms_messages
 
 
 def _start_in_production(**extra):
@@ -75,15 +74,12 @@ class FlakySender:
         sms.outbox.append({"phone": phone, "text": text, "kind": kind})
 
 
-def _pending_sms():
-    return OutboxMessage.objects.filter(handler=SMS_HANDLER, processed_at__isnull=True)
-
-
-def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(db, memory_sms):
+# The SMS handler is external (a network call): ``outbox.deliver`` runs it outside any
+# transaction, so these tests use ``committed`` and find their own messages by phone.
+def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(committed, memory_sms):
     phone = new_phone()
-    before = set(_pending_sms().values_list("pk", flat=True))
     actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip="10.7.7.7")
-    [msg] = _pending_sms().exclude(pk__in=before)
+    [msg] = sms_messages(phone)
     assert memory_sms == []  # nothing is sent inside the action
     assert phone not in str(msg.payload) and "验证码" not in str(msg.payload)  # stored encrypted
 
@@ -101,13 +97,13 @@ def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(db, memory
     assert outbox.deliver(msg.pk) is False  # sent once
 
 
-def test_the_licence_reminder_goes_through_the_outbox(db, memory_sms):
+def test_the_licence_reminder_goes_through_the_outbox(committed, memory_sms):
     from django.db import transaction
 
     phone = new_phone()
     with transaction.atomic():
         sms.queue_sms(phone=phone, text="【分销云】提醒", kind="licence_reminder")
-    [msg] = _pending_sms().order_by("-pk")[:1]
+    [msg] = sms_messages(phone)
     assert outbox.deliver(msg.pk)
     assert memory_sms[-1] == {"phone": phone, "text": "【分销云】提醒", "kind": "licence_reminder"}
 
@@ -142,11 +138,13 @@ def gateway(settings):
     server.server_close()
 
 
-def test_the_http_sender_retries_through_the_outbox_with_one_idempotency_key(db, gateway):
+def test_the_http_sender_retries_through_the_outbox_with_one_idempotency_key(committed, gateway):
+    from tests.conftest import clear_rate_limits
+
+    clear_rate_limits()
     phone = new_phone()
-    before = set(_pending_sms().values_list("pk", flat=True))
     actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip="10.7.7.8")
-    [msg] = _pending_sms().exclude(pk__in=before)
+    [msg] = sms_messages(phone)
     gateway.status = 503
     with pytest.raises(requests.HTTPError):
         outbox.deliver(msg.pk)
