@@ -45,9 +45,7 @@ def queue_sms(*, phone: str, text: str, kind: str) -> None:
     )
 
 
-@_outbox.handler(external=True)
+@_outbox.handler
 def deliver_queued_sms(*, phone: str, text: str, kind: str, ref: str = "") -> None:
-    """Outbox handler: send one recorded SMS. An exception leaves the message pending (retried).
-    External: the SMS gateway is a network call, so no row lock (not even the outbox row's) is
-    held while it runs (``core.outbox.deliver`` refuses to run it inside a transaction)."""
+    """Outbox handler: send one recorded SMS. An exception leaves the message pending (retried)."""
     send_sms(phone=crypto.decrypt(phone), text=crypto.decrypt(text), kind=kind, ref=ref)

@@ -13,11 +13,12 @@ from cryptography.fernet import Fernet
 from django.test import override_settings
 
 from core import outbox
+from core.models import OutboxMessage
 from integrations import sms
 from saas_platform.onboarding import actions
 from saas_platform.onboarding.models import SmsPurpose
 from tests.conftest import ROOT, subprocess_env
-from tests.onboarding.conftest import new_phone, sms_messages
+from tests.onboarding.conftest import SMS_HANDLER, new_phone
 
 
 def _start_in_production(**extra):
@@ -74,12 +75,15 @@ class FlakySender:
         sms.outbox.append({"phone": phone, "text": text, "kind": kind})
 
 
-# The SMS handler is external (a network call): ``outbox.deliver`` runs it outside any
-# transaction, so these tests use ``committed`` and find their own messages by phone.
-def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(committed, memory_sms):
+def _pending_sms():
+    return OutboxMessage.objects.filter(handler=SMS_HANDLER, processed_at__isnull=True)
+
+
+def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(db, memory_sms):
     phone = new_phone()
+    before = set(_pending_sms().values_list("pk", flat=True))
     actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip="10.7.7.7")
-    [msg] = sms_messages(phone)
+    [msg] = _pending_sms().exclude(pk__in=before)
     assert memory_sms == []  # nothing is sent inside the action
     assert phone not in str(msg.payload) and "验证码" not in str(msg.payload)  # stored encrypted
 
@@ -97,13 +101,13 @@ def test_a_code_sms_is_an_outbox_message_and_a_failed_send_is_retried(committed,
     assert outbox.deliver(msg.pk) is False  # sent once
 
 
-def test_the_licence_reminder_goes_through_the_outbox(committed, memory_sms):
+def test_the_licence_reminder_goes_through_the_outbox(db, memory_sms):
     from django.db import transaction
 
     phone = new_phone()
     with transaction.atomic():
         sms.queue_sms(phone=phone, text="【分销云】提醒", kind="licence_reminder")
-    [msg] = sms_messages(phone)
+    [msg] = _pending_sms().order_by("-pk")[:1]
     assert outbox.deliver(msg.pk)
     assert memory_sms[-1] == {"phone": phone, "text": "【分销云】提醒", "kind": "licence_reminder"}
 
@@ -138,13 +142,11 @@ def gateway(settings):
     server.server_close()
 
 
-def test_the_http_sender_retries_through_the_outbox_with_one_idempotency_key(committed, gateway):
-    from tests.conftest import clear_rate_limits
-
-    clear_rate_limits()
+def test_the_http_sender_retries_through_the_outbox_with_one_idempotency_key(db, gateway):
     phone = new_phone()
+    before = set(_pending_sms().values_list("pk", flat=True))
     actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip="10.7.7.8")
-    [msg] = sms_messages(phone)
+    [msg] = _pending_sms().exclude(pk__in=before)
     gateway.status = 503
     with pytest.raises(requests.HTTPError):
         outbox.deliver(msg.pk)

@@ -24,7 +24,7 @@ def _code_for(phone, outbox, purpose=SmsPurpose.SIGN_UP):
     return last_code(outbox, phone)
 
 
-def test_sign_up_with_an_sms_code_stores_the_phone_encrypted(committed, memory_sms):
+def test_sign_up_with_an_sms_code_stores_the_phone_encrypted(db, memory_sms):
     phone = new_phone()
     code = _code_for(phone, memory_sms)
     user = actions.sign_up(phone=phone, code=code, password="Shop-Pass-2026", name="王老板")
@@ -41,7 +41,7 @@ def test_sign_up_with_an_sms_code_stores_the_phone_encrypted(committed, memory_s
     assert crypto.decrypt(stored) == phone
 
 
-def test_a_code_is_single_use(committed, memory_sms):
+def test_a_code_is_single_use(db, memory_sms):
     phone = new_phone()
     code = _code_for(phone, memory_sms)
     actions.sign_up(phone=phone, code=code, password="Shop-Pass-2026")
@@ -50,7 +50,7 @@ def test_a_code_is_single_use(committed, memory_sms):
     assert "code" in err.value.message_dict
 
 
-def test_an_expired_code_is_refused_with_a_chinese_field_error(committed, memory_sms):
+def test_an_expired_code_is_refused_with_a_chinese_field_error(db, memory_sms):
     phone = new_phone()
     code = _code_for(phone, memory_sms)
     SmsCode.objects.filter(phone_index=crypto.blind_index(phone)).update(
@@ -62,7 +62,7 @@ def test_an_expired_code_is_refused_with_a_chinese_field_error(committed, memory
     assert not User.objects.filter(phone_index=crypto.blind_index(phone)).exists()
 
 
-def test_wrong_codes_lock_the_code_after_five_tries(committed, memory_sms):
+def test_wrong_codes_lock_the_code_after_five_tries(db, memory_sms):
     phone = new_phone()
     code = _code_for(phone, memory_sms)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -75,7 +75,7 @@ def test_wrong_codes_lock_the_code_after_five_tries(committed, memory_sms):
     assert "错误次数过多" in err.value.message_dict["code"][0]
 
 
-def test_sending_is_rate_limited_per_phone_and_per_ip(committed, memory_sms, settings):
+def test_sending_is_rate_limited_per_phone_and_per_ip(db, memory_sms, settings):
     phone = new_phone()
     ip = _ip()
     actions.send_code(phone=phone, purpose=SmsPurpose.SIGN_UP, ip=ip)
@@ -89,7 +89,7 @@ def test_sending_is_rate_limited_per_phone_and_per_ip(committed, memory_sms, set
     with pytest.raises(ValidationError) as err:
         actions.send_code(phone=new_phone(), purpose=SmsPurpose.SIGN_UP, ip=other_ip)
     assert "一小时" in err.value.message_dict["phone"][0]
-    deliver_sms(phone)
+    deliver_sms()
     assert len([m for m in memory_sms if m["phone"] == phone]) == 1
 
 
@@ -100,7 +100,7 @@ def test_a_malformed_phone_gets_a_field_error(db, phone):
     assert err.value.message_dict["phone"] == ["请输入正确的 11 位手机号。"]
 
 
-def test_weak_password_is_refused_before_the_code_is_spent(committed, memory_sms):
+def test_weak_password_is_refused_before_the_code_is_spent(db, memory_sms):
     phone = new_phone()
     code = _code_for(phone, memory_sms)
     with pytest.raises(ValidationError) as err:
@@ -109,7 +109,7 @@ def test_weak_password_is_refused_before_the_code_is_spent(committed, memory_sms
     actions.sign_up(phone=phone, code=code, password="Shop-Pass-2026")
 
 
-def test_login_locks_after_repeated_failures_and_sms_reset_unlocks(committed, memory_sms, settings):
+def test_login_locks_after_repeated_failures_and_sms_reset_unlocks(db, memory_sms, settings):
     settings.AXES_FAILURE_LIMIT = 3
     phone = new_phone()
     actions.sign_up(phone=phone, code=_code_for(phone, memory_sms), password="Shop-Pass-2026")
@@ -128,7 +128,7 @@ def test_login_locks_after_repeated_failures_and_sms_reset_unlocks(committed, me
     assert ok.status_code == 302
 
 
-def test_sign_up_page_flow_in_the_browser_shape(committed, memory_sms):
+def test_sign_up_page_flow_in_the_browser_shape(db, memory_sms):
     phone = new_phone()
     client = Client(REMOTE_ADDR=_ip())
     sent = client.post("/accounts/signup/", {"phone": phone, "send_code": "1"}, HTTP_HOST="localhost")
