@@ -234,6 +234,42 @@ def wait_for(url: str, host: str, timeout: float = READY_TIMEOUT, *, procs=(), l
     wait_ready(lambda: http_answers(url, host), what=url, procs=procs, logs=logs, timeout=timeout)
 
 
+# Live stacks of this session (``live_stack``): tests of the outbox's own mechanics pause their
+# Celery workers (``paused_live_workers``) so that no other consumer runs the messages they check.
+RUNNING_STACKS: list = []
+
+
+@pytest.fixture
+def paused_live_workers():
+    """SIGSTOP the Celery worker and beat (with their pool children) of every live stack of this
+    session for the test, SIGCONT after: they share the test database, and would otherwise take
+    the committed outbox messages a test is checking."""
+    import signal
+
+    import psutil
+
+    stopped = []
+    for stack in RUNNING_STACKS:
+        for proc in stack.procs[1:]:  # [web, worker, beat]: the web server keeps serving
+            if proc.poll() is not None:
+                continue
+            parent = psutil.Process(proc.pid)
+            for p in [parent, *parent.children(recursive=True)]:
+                try:
+                    p.send_signal(signal.SIGSTOP)
+                    stopped.append(p)
+                except psutil.NoSuchProcess:
+                    pass
+    try:
+        yield
+    finally:
+        for p in reversed(stopped):
+            try:
+                p.send_signal(signal.SIGCONT)
+            except psutil.NoSuchProcess:
+                pass
+
+
 @dataclass
 class Stack:
     port: int
@@ -334,12 +370,14 @@ def live_stack(tenant_a, tenant_b, django_db_blocker):
         logs = sorted(log_dir.glob("*.log"))
         wait_for(f"http://127.0.0.1:{port}/healthz", "localhost", procs=procs, logs=logs)
         stack = Stack(port=port, procs=procs, log_dir=log_dir, sms_file=sms_file)
+        RUNNING_STACKS.append(stack)
         # /healthz answers 200 once the worker answers pings too.
         wait_ready(
             lambda: stack.get("localhost", "/healthz")[0] == 200, what="live stack /healthz", procs=procs, logs=logs
         )
         yield stack
     finally:
+        RUNNING_STACKS[:] = [s for s in RUNNING_STACKS if s.procs is not procs]
         stop_processes(procs)
 
 
