@@ -11,8 +11,10 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from core.money import format_bps, format_yuan
 
 
-class MoneyColumn(Column):
-    """Integer fen shown as ``¥39.90`` (thousands separators); sortable by the field."""
+class _FormattedIntColumn(Column):
+    """An integer field shown through ``formatter``; sortable by the field."""
+
+    formatter = staticmethod(str)
 
     def __init__(self, name, **kwargs):
         kwargs.setdefault("sort_key", name)
@@ -21,22 +23,20 @@ class MoneyColumn(Column):
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
         raw = context["raw_value"]
-        context["value"] = format_yuan(raw) if isinstance(raw, int) else self.empty_value_display
+        context["value"] = self.formatter(raw) if isinstance(raw, int) else self.empty_value_display
         return context
 
 
-class PercentColumn(Column):
+class MoneyColumn(_FormattedIntColumn):
+    """Integer fen shown as ``¥39.90`` (thousands separators)."""
+
+    formatter = staticmethod(format_yuan)
+
+
+class PercentColumn(_FormattedIntColumn):
     """Integer basis points shown as ``10.5%``."""
 
-    def __init__(self, name, **kwargs):
-        kwargs.setdefault("sort_key", name)
-        super().__init__(name, **kwargs)
-
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        raw = context["raw_value"]
-        context["value"] = format_bps(raw) if isinstance(raw, int) else self.empty_value_display
-        return context
+    formatter = staticmethod(format_bps)
 
 
 class BoolColumn(BooleanColumn):

@@ -22,25 +22,29 @@ def add_action_errors(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-class YuanField(forms.CharField):
-    default_error_messages = {
-        "invalid": _("请输入金额（元），例如 39.90。"),
-        "decimals": _("金额最多保留两位小数（精确到分）。"),
-        "negative": _("金额不能为负数。"),
-        "min_value": _("金额不能低于 %(limit)s。"),
-        "max_value": _("金额不能超过 %(limit)s。"),
-    }
+class _ExactNumberField(forms.CharField):
+    """Typed as text and parsed exactly (Decimal, never float) into integer units: fen or bp."""
 
-    def __init__(self, *, min_fen: int | None = 0, max_fen: int | None = None, **kwargs):
-        self.min_fen, self.max_fen = min_fen, max_fen
+    placeholder = ""
+
+    def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
         kwargs.pop("max_length", None)
         super().__init__(**kwargs)
-        self.widget.attrs.setdefault("placeholder", "0.00")
+        self.widget.attrs.setdefault("placeholder", self.placeholder)
+
+    def format(self, value: int) -> str:
+        raise NotImplementedError
+
+    def parse(self, text: str) -> int:
+        raise NotImplementedError
+
+    def check(self, value: int) -> None:
+        """Raise ValidationError when ``value`` is out of the field's bounds."""
 
     def prepare_value(self, value):
         if isinstance(value, int) and not isinstance(value, bool):
-            return yuan_text(value)
+            return self.format(value)
         return value
 
     def to_python(self, value):
@@ -48,10 +52,40 @@ class YuanField(forms.CharField):
         if text in self.empty_values:
             return None
         try:
-            fen = parse_yuan(text)
+            number = self.parse(text)
         except MoneyError as exc:
             code = "decimals" if "decimal" in str(exc) else "invalid"
             raise ValidationError(self.error_messages[code], code=code) from exc
+        self.check(number)
+        return number
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class YuanField(_ExactNumberField):
+    default_error_messages = {
+        "invalid": _("请输入金额（元），例如 39.90。"),
+        "decimals": _("金额最多保留两位小数（精确到分）。"),
+        "negative": _("金额不能为负数。"),
+        "min_value": _("金额不能低于 %(limit)s。"),
+        "max_value": _("金额不能超过 %(limit)s。"),
+    }
+    placeholder = "0.00"
+
+    def __init__(self, *, min_fen: int | None = 0, max_fen: int | None = None, **kwargs):
+        self.min_fen, self.max_fen = min_fen, max_fen
+        super().__init__(**kwargs)
+
+    def format(self, value: int) -> str:
+        return yuan_text(value)
+
+    def parse(self, text: str) -> int:
+        return parse_yuan(text)
+
+    def check(self, fen: int) -> None:
         if fen < 0 and (self.min_fen is None or self.min_fen >= 0):
             raise ValidationError(self.error_messages["negative"], code="negative")
         if self.min_fen is not None and fen < self.min_fen:
@@ -62,51 +96,30 @@ class YuanField(forms.CharField):
             raise ValidationError(
                 self.error_messages["max_value"], code="max_value", params={"limit": format_yuan(self.max_fen)}
             )
-        return fen
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("maxlength", None)
-        return attrs
 
 
-class PercentField(forms.CharField):
+class PercentField(_ExactNumberField):
     default_error_messages = {
         "invalid": _("请输入百分比，例如 10.5%。"),
         "decimals": _("百分比最多保留两位小数。"),
         "range": _("百分比须在 %(low)s 到 %(high)s 之间。"),
     }
+    placeholder = "0%"
 
     def __init__(self, *, min_bps: int = 0, max_bps: int = 10_000, **kwargs):
         self.min_bps, self.max_bps = min_bps, max_bps
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-        kwargs.pop("max_length", None)
         super().__init__(**kwargs)
-        self.widget.attrs.setdefault("placeholder", "0%")
 
-    def prepare_value(self, value):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return format_bps(value)
-        return value
+    def format(self, value: int) -> str:
+        return format_bps(value)
 
-    def to_python(self, value):
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        try:
-            bps = parse_percent(text)
-        except MoneyError as exc:
-            code = "decimals" if "decimal" in str(exc) else "invalid"
-            raise ValidationError(self.error_messages[code], code=code) from exc
+    def parse(self, text: str) -> int:
+        return parse_percent(text)
+
+    def check(self, bps: int) -> None:
         if not self.min_bps <= bps <= self.max_bps:
             raise ValidationError(
                 self.error_messages["range"],
                 code="range",
                 params={"low": format_bps(self.min_bps), "high": format_bps(self.max_bps)},
             )
-        return bps
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("maxlength", None)
-        return attrs

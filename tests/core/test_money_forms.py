@@ -103,3 +103,17 @@ def test_the_product_form_uses_the_money_field_and_the_constraint_has_a_translat
     assert form.errors["price_fen"] == ["金额不能低于 ¥0.01。"]
     (constraint,) = Product._meta.constraints
     assert str(constraint.violation_error_message) == "价格必须大于 0。"
+
+
+def test_list_columns_show_yuan_and_percent():
+    from core.columns import MoneyColumn, PercentColumn
+
+    class Row:
+        price_fen = 123450
+        rate_bps = 1050
+        missing = None
+
+    assert MoneyColumn("price_fen").get_cell_context_data(Row(), {"row": None, "table": None})["value"] == "¥1,234.50"
+    assert PercentColumn("rate_bps").get_cell_context_data(Row(), {"row": None, "table": None})["value"] == "10.5%"
+    empty = MoneyColumn("missing")
+    assert empty.get_cell_context_data(Row(), {"row": None, "table": None})["value"] == empty.empty_value_display
