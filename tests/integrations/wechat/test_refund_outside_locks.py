@@ -34,13 +34,13 @@ def _lockable(schema: str, table: str, pk: int) -> bool:
         return False
 
 
-def test_the_refund_call_holds_no_row_lock(emulator, wechat_web, wx_tenant, committed):
+def test_the_refund_call_holds_no_row_lock(emulator, wechat_web, wx_tenant, committed, paused_live_workers):
     order, _ = paid_order(emulator, wx_tenant, price_fen=900)
     with schema_context(wx_tenant.schema_name):
         refund = request_refund(order=order, amount_fen=900, reason="锁测试")
     message = OutboxMessage.objects.get(handler="mall.payments.effects.submit_refund", payload__refund_id=refund.pk)
-    # A Celery worker of another test (``live_stack``) may take the published message first: wait
-    # until no run holds it, and keep the relay away from it, so the delivery below is ours.
+    # The live stack's worker and beat are paused for this test (``paused_live_workers``); wait
+    # until no run holds the message anyway, and keep any relay away from it: the delivery below is ours.
     assert wait_until(
         lambda: not OutboxMessage.objects.filter(pk=message.pk, claimed_until__gt=timezone.now()).exists(), timeout=30
     )
