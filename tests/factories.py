@@ -24,6 +24,18 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price_fen = 1990
     stock = 100
 
+    @factory.post_generation
+    def skus(obj, create, extracted, **kwargs):
+        """One SKU with the product's price and stock (``skus=[{...}, …]`` for several)."""
+        if not create:
+            return
+        from mall.catalog.actions import sync_product
+        from mall.catalog.models import ProductSku
+
+        for i, data in enumerate(extracted or [{"name": "默认", "price_fen": obj.price_fen, "stock": obj.stock}]):
+            ProductSku.objects.create(product=obj, sort_order=i, **data)
+        sync_product(product=obj)
+
 
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -49,3 +61,26 @@ def pay(order):
     )
     order.refresh_from_db()
     return order
+
+
+def home(customer):
+    """The shopper's default delivery address (made on first use, through the action)."""
+    from mall.customers.actions import save_address
+    from mall.customers.models import Address
+
+    found = Address.objects.filter(customer=customer, is_default=True).first()
+    return found or save_address(
+        customer=customer,
+        receiver="张三",
+        phone="13900001111",
+        province="浙江省",
+        city="杭州市",
+        district="西湖区",
+        detail="文三路 100 号 1 幢 101 室",
+    )
+
+
+def buyer():
+    """A new shopper with a delivery address: ``place_order(**buyer(), items=…)``."""
+    customer = CustomerFactory()
+    return {"customer": customer, "address": home(customer)}

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.money import format_yuan
@@ -65,17 +66,34 @@ class LoginResultSerializer(serializers.Serializer):
 
 
 class OrderItemSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
+    sku_id = serializers.IntegerField(min_value=1, max_value=2**62, required=False, help_text="规格 ID")
+    product_id = serializers.IntegerField(
+        min_value=1, max_value=2**62, required=False, help_text="商品 ID（仅单规格商品可不填 sku_id）"
+    )
     quantity = serializers.IntegerField(min_value=1, max_value=999)
+
+    def validate(self, attrs):
+        if not attrs.get("sku_id") and not attrs.get("product_id"):
+            raise serializers.ValidationError({"sku_id": [_("请选择商品规格。")]})
+        return attrs
 
 
 class PlaceOrderSerializer(serializers.Serializer):
-    items = OrderItemSerializer(many=True, allow_empty=False)
+    items = OrderItemSerializer(many=True, allow_empty=False, max_length=50)
+    address_id = serializers.IntegerField(
+        min_value=1, max_value=2**62, required=False, help_text="收货地址（实物商品必填；不填用默认地址）"
+    )
+    remark = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="买家留言")
+    from_cart = serializers.BooleanField(required=False, default=False, help_text="下单后从购物车移除这些规格")
 
 
 class OrderLineOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     product_id = serializers.IntegerField()
+    sku_id = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
     title = serializers.CharField()
+    sku_name = serializers.CharField()
     unit_price_fen = serializers.IntegerField()
     quantity = serializers.IntegerField()
     amount_fen = serializers.IntegerField()
@@ -84,7 +102,11 @@ class OrderLineOutSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     order_no = serializers.CharField()
     status = serializers.CharField()
+    goods_fen = serializers.IntegerField()
+    shipping_fen = serializers.IntegerField()
+    adjust_fen = serializers.IntegerField()
     total_fen = serializers.IntegerField()
+    expires_at = serializers.DateTimeField(allow_null=True)
     total_display = serializers.SerializerMethodField()
     created = serializers.DateTimeField()
     lines = OrderLineOutSerializer(many=True, source="lines.all")

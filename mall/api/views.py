@@ -22,7 +22,7 @@ from mall.api.serializers import (
 )
 from mall.catalog.selectors import shelf_products
 from mall.customers.actions import login_shopper
-from mall.customers.models import Customer
+from mall.customers.models import Address, Customer
 from mall.orders.actions import place_order
 from mall.orders.models import Order
 from tenants.models import TenantStatus
@@ -125,10 +125,44 @@ class OrdersView(StoreAPIMixin, APIView):
         orders = Order.objects.filter(customer=request.user).prefetch_related("lines").order_by("-created")[:50]
         return Response(OrderSerializer(orders, many=True).data)
 
-    @extend_schema(request=PlaceOrderSerializer, responses={201: OrderSerializer})
+    @extend_schema(
+        request=PlaceOrderSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="重试同一次下单时带同一个值：返回第一次创建的订单（200），不会重复下单",
+            )
+        ],
+    )
     def post(self, request):
         data = PlaceOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        items = [(i["product_id"], i["quantity"]) for i in data.validated_data["items"]]
-        order = place_order(customer=request.user, items=items)
-        return Response(OrderSerializer(order).data, status=201)
+        v = data.validated_data
+        skus = [(i["sku_id"], i["quantity"]) for i in v["items"] if i.get("sku_id")]
+        items = [(i["product_id"], i["quantity"]) for i in v["items"] if not i.get("sku_id")]
+        addresses = Address.objects.filter(customer=request.user)
+        address = (
+            addresses.filter(pk=v["address_id"]).first()
+            if v.get("address_id")
+            else addresses.filter(is_default=True).first()
+        )
+        if v.get("address_id") and address is None:
+            raise exceptions.ValidationError({"address_id": [_("收货地址不存在。")]})
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 64:
+            raise exceptions.ValidationError({"Idempotency-Key": [_("Idempotency-Key 最长 64 个字符。")]})
+        before = Order.objects.filter(customer=request.user, idempotency_key=key).exists() if key else False
+        order = place_order(
+            customer=request.user,
+            items=items,
+            skus=skus,
+            address=address,
+            remark=v.get("remark", ""),
+            idempotency_key=key,
+            clear_cart=v.get("from_cart", False),
+        )
+        order = Order.objects.prefetch_related("lines").get(pk=order.pk)
+        return Response(OrderSerializer(order).data, status=200 if before else 201)

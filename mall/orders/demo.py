@@ -22,7 +22,12 @@ def seed_orders(*, products, shoppers, lead, second) -> None:
         (shoppers[1], [(products[0].pk, 1)], lead, [OrderStatus.CANCELLED]),
     ]
     for customer, items, promoter, steps in plans:
-        order = place_order(customer=customer, items=items, promoter=promoter)
+        order = place_order(
+            customer=customer,
+            address=customer.addresses.filter(is_default=True).first(),
+            items=items,
+            promoter=promoter,
+        )
         for step in steps:
             if step == OrderStatus.PAID:  # only a recorded payment makes an order paid
                 record_payment(

@@ -1,6 +1,7 @@
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from mall.catalog.actions import create_product
 from mall.catalog.models import Product
 
 
@@ -18,8 +19,8 @@ def test_the_shared_api_host_needs_a_bound_appid(db):
 
 def test_product_list_and_detail(tenant_a, db):
     with schema_context(tenant_a.schema_name):
-        p = Product.objects.create(title="蒙自石榴", price_fen=5990, stock=3, is_hot=True)
-        Product.objects.create(title="下架商品", price_fen=100, on_shelf=False)
+        p = create_product(title="蒙自石榴", price_fen=5990, stock=3, is_hot=True)
+        create_product(title="下架商品", price_fen=100, on_shelf=False)
     client = Client()
     listing = client.get("/api/v1/products", HTTP_HOST="api.localhost", HTTP_X_WX_APPID=tenant_a.wechat_appid).json()
     titles = [r["title"] for r in listing["results"]]
@@ -47,8 +48,8 @@ def test_the_fast_product_payload_matches_the_documented_serializer(tenant_a, db
     with schema_context(tenant_a.schema_name):
         cat = Category.objects.create(name="时令水果")
         for p in (
-            Product.objects.create(title="带分类", price_fen=123456, stock=1, category=cat, is_hot=True),
-            Product.objects.create(title="无分类", price_fen=1, stock=0, kind="service", subtitle="卖点"),
+            create_product(title="带分类", price_fen=123456, stock=1, category=cat, is_hot=True),
+            create_product(title="无分类", price_fen=1, stock=0, kind="service", subtitle="卖点"),
         ):
             p = Product.objects.select_related("category").get(pk=p.pk)
             assert product_payload(p) == dict(ProductSerializer(p).data)

@@ -110,12 +110,19 @@ def test_only_json_bodies_are_accepted(client):
 def test_nested_field_errors_are_flat_paths_with_plain_messages(client, shopper_token):
     resp = client.post(
         "/api/v1/orders",
-        {"items": [{"product_id": 1, "quantity": 1}, {"product_id": 1, "quantity": 0}, {"quantity": "x"}]},
+        {
+            "items": [
+                {"product_id": 1, "quantity": 1},
+                {"product_id": 1, "quantity": 0},
+                {"quantity": "x"},
+                {"quantity": 1},  # neither sku_id nor product_id
+            ]
+        },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {shopper_token}",
     )
     err = assert_error(resp, 400, "invalid")
-    assert set(err["fields"]) == {"items[1].quantity", "items[2].product_id", "items[2].quantity"}, err["fields"]
+    assert set(err["fields"]) == {"items[1].quantity", "items[2].quantity", "items[3].sku_id"}, err["fields"]
     for messages in err["fields"].values():
         assert all(isinstance(m, str) and "ErrorDetail" not in m for m in messages)
     assert "ErrorDetail" not in resp.content.decode()

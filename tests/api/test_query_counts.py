@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from mall.api.auth import issue_token
 from mall.orders.actions import place_order
-from tests.factories import CategoryFactory, CustomerFactory, ProductFactory
+from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, home
 
 # Statements per request, resolution and SET search_path included (measured, then written down).
 # The order's save also keeps Wagtail's reference index (6 of the 19 statements of placing one),
@@ -91,9 +91,9 @@ def test_my_orders_run_the_same_statements_for_1_and_20_orders(api, tenant_a):
     pks = _products(tenant_a, 3)
     with schema_context(tenant_a.schema_name):
         few, lots = CustomerFactory(), CustomerFactory()
-        place_order(customer=few, items=[(pks[0], 1), (pks[1], 1)])
+        place_order(customer=few, address=home(few), items=[(pks[0], 1), (pks[1], 1)])
         for _ in range(20):
-            place_order(customer=lots, items=[(pks[0], 1), (pks[1], 2), (pks[2], 1)])
+            place_order(customer=lots, address=home(lots), items=[(pks[0], 1), (pks[1], 2), (pks[2], 1)])
         few_token, lots_token = issue_token(few), issue_token(lots)
     first, one = api("get", "orders", HTTP_AUTHORIZATION=f"Bearer {few_token}")
     second, many = api("get", "orders", HTTP_AUTHORIZATION=f"Bearer {lots_token}")

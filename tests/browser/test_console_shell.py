@@ -168,7 +168,7 @@ def test_console_pages_carry_the_brand(live_stack, tenant_a, page):
 def shop_activity(live_stack, tenant_a, committed):
     """A week of paid orders in alpha's store, for a dashboard worth looking at."""
     from mall.orders.actions import place_order, record_payment
-    from tests.factories import CustomerFactory, ProductFactory
+    from tests.factories import ProductFactory, buyer
 
     with schema_context(tenant_a.schema_name):
         from django.core.cache import cache
@@ -180,7 +180,7 @@ def shop_activity(live_stack, tenant_a, committed):
         now = timezone.now()
         for day, count in enumerate([3, 5, 2, 6, 4, 7, 5]):
             for _ in range(count):
-                order = place_order(customer=CustomerFactory(), items=[(product.pk, 1 + day % 2)])
+                order = place_order(**buyer(), items=[(product.pk, 1 + day % 2)])
                 record_payment(
                     order_no=order.order_no,
                     transaction_id=f"shot-{order.order_no}",

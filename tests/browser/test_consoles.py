@@ -18,6 +18,7 @@ import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from mall.catalog.actions import create_product
 from tests.browser.conftest import new_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def alpha_product(live_stack, tenant_a, committed):
 
     with schema_context(tenant_a.schema_name):
         Product.objects.filter(title=PRODUCT_TITLE).delete()
-        product = Product.objects.create(title=PRODUCT_TITLE, price_fen=1990, stock=7)
+        product = create_product(title=PRODUCT_TITLE, price_fen=1990, stock=7)
     yield product
     with schema_context(tenant_a.schema_name):
         Product.objects.filter(pk=product.pk).delete()

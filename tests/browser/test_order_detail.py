@@ -11,8 +11,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
+from mall.catalog.actions import create_product
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_consoles import enter_console, platform_login
+from tests.factories import home
 
 PHONE_WIDTH = 390
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -20,18 +22,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture
 def orders(live_stack, tenant_a, committed):
-    from mall.catalog.models import Product
     from mall.customers.models import Customer
     from mall.orders.actions import place_order, record_payment
 
     with schema_context(tenant_a.schema_name):
-        product = Product.objects.create(title="手机宽度测试·阳光玫瑰葡萄", price_fen=3990, stock=10)
+        product = create_product(title="手机宽度测试·阳光玫瑰葡萄", price_fen=3990, stock=10)
         customer = Customer.objects.create(openid=f"b-{uuid.uuid4().hex}", nickname="窄屏顾客", phone="13512340000")
-        paid = place_order(customer=customer, items=[(product.pk, 2)])
+        paid = place_order(customer=customer, address=home(customer), items=[(product.pk, 2)])
         record_payment(
             order_no=paid.order_no, transaction_id=f"t-b-{paid.pk}", amount_fen=paid.total_fen, paid_at=timezone.now()
         )
-        unpaid = place_order(customer=customer, items=[(product.pk, 1)])
+        unpaid = place_order(customer=customer, address=home(customer), items=[(product.pk, 1)])
     return {"paid": paid, "unpaid": unpaid}
 
 

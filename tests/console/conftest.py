@@ -19,14 +19,14 @@ def store(tenant_a, db):
     from mall.orders.actions import place_order, record_payment
     from mall.payments.actions import request_refund
     from mall.promoters.actions import make_promoter
-    from tests.factories import CustomerFactory, ProductFactory
+    from tests.factories import CustomerFactory, ProductFactory, home
 
     with schema_context(tenant_a.schema_name):
         product = ProductFactory(stock=50)
         customer = CustomerFactory(phone="13512345678")
         promoter = make_promoter(customer=CustomerFactory())
-        unpaid = place_order(customer=customer, items=[(product.pk, 1)], promoter=promoter)
-        paid = place_order(customer=customer, items=[(product.pk, 2)])
+        unpaid = place_order(customer=customer, address=home(customer), items=[(product.pk, 1)], promoter=promoter)
+        paid = place_order(customer=customer, address=home(customer), items=[(product.pk, 2)])
         payment = record_payment(
             order_no=paid.order_no,
             transaction_id=f"t-door-{paid.pk}",

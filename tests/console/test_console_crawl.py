@@ -248,12 +248,12 @@ def store_data(db, tenant_a):
     from mall.orders.actions import place_order, record_payment
     from mall.promoters.actions import make_promoter
     from mall.promoters.models import Promoter
-    from tests.factories import CustomerFactory, ProductFactory
+    from tests.factories import CustomerFactory, ProductFactory, buyer
 
     with schema_context(tenant_a.schema_name):
         product = ProductFactory(price_fen=123456, stock=3)
         promoter = make_promoter(customer=CustomerFactory(phone="13800138000"))
-        order = place_order(customer=CustomerFactory(), items=[(product.pk, 1)], promoter=promoter)
+        order = place_order(**buyer(), items=[(product.pk, 1)], promoter=promoter)
         record_payment(order_no=order.order_no, transaction_id="4200000001", amount_fen=123456, paid_at=timezone.now())
         # Invite codes are random letters: data, not UI text (every promoter's, committed ones too).
         codes = frozenset(Promoter.objects.values_list("invite_code", flat=True))

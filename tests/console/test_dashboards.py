@@ -24,11 +24,11 @@ from saas_platform.console.selectors import (
 
 def _paid_order(product, *, paid_at, fen):
     from mall.orders.actions import place_order, record_payment
-    from tests.factories import CustomerFactory
+    from tests.factories import buyer
 
     product.price_fen = fen
     product.save(update_fields=["price_fen"])
-    order = place_order(customer=CustomerFactory(), items=[(product.pk, 1)])
+    order = place_order(**buyer(), items=[(product.pk, 1)])
     record_payment(order_no=order.order_no, transaction_id=f"tx-{order.order_no}", amount_fen=fen, paid_at=paid_at)
     return order
 

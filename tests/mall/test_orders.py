@@ -10,14 +10,14 @@ from mall.orders.actions import cancel_order, place_order, transition_order
 from mall.orders.models import Order, OrderStatus
 from mall.promoters.actions import make_promoter, uplines
 from mall.promoters.rules import MAX_DISTRIBUTION_LEVELS
-from tests.factories import CustomerFactory, ProductFactory
+from tests.factories import CustomerFactory, ProductFactory, buyer, home
 
 
 def test_place_order_takes_stock_and_totals_in_fen(tenant_a, db):
     with schema_context(tenant_a.schema_name):
         a = ProductFactory(price_fen=1999, stock=5)
         b = ProductFactory(price_fen=1, stock=5)
-        order = place_order(customer=CustomerFactory(), items=[(a.pk, 2), (b.pk, 3), (a.pk, 1)])
+        order = place_order(**buyer(), items=[(a.pk, 2), (b.pk, 3), (a.pk, 1)])
         assert order.total_fen == 1999 * 3 + 3
         assert order.status == OrderStatus.PENDING_PAYMENT
         a.refresh_from_db()
@@ -40,7 +40,7 @@ def test_place_order_takes_stock_and_totals_in_fen(tenant_a, db):
 def test_bad_items_get_a_clear_error(tenant_a, db, items):
     with schema_context(tenant_a.schema_name):
         with pytest.raises(ValidationError) as err:
-            place_order(customer=CustomerFactory(), items=items)
+            place_order(**buyer(), items=items)
         assert "items" in err.value.message_dict
 
 
@@ -50,7 +50,7 @@ def test_out_of_stock_leaves_nothing_half_written(tenant_a, db):
         b = ProductFactory(stock=1)
         before = Order.objects.count()
         with pytest.raises(ValidationError) as err:
-            place_order(customer=CustomerFactory(), items=[(a.pk, 2), (b.pk, 2)])
+            place_order(**buyer(), items=[(a.pk, 2), (b.pk, 2)])
         assert "库存不足" in err.value.message_dict["items"][0]
         a.refresh_from_db()
         assert a.stock == 5
@@ -66,7 +66,7 @@ def test_concurrent_buyers_never_oversell(tenant_a, committed):
     def buy(customer):
         try:
             with schema_context(tenant_a.schema_name):
-                place_order(customer=customer, items=[(product.pk, 1)])
+                place_order(customer=customer, address=home(customer), items=[(product.pk, 1)])
             outcomes.append("ok")
         except ValidationError:
             outcomes.append("sold out")

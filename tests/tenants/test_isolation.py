@@ -13,6 +13,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from core.storage import default_storage
+from mall.catalog.actions import create_product
 from mall.catalog.models import Product
 from mall.orders.models import Order
 
@@ -23,7 +24,7 @@ def _same_id_products(tenant_a, tenant_b):
     for tenant, title in ((tenant_a, "甲店·石榴"), (tenant_b, "乙店·门票")):
         with schema_context(tenant.schema_name):
             _drop_product(424242)
-            Product.objects.create(pk=424242, title=title, price_fen=100, stock=1)
+            create_product(pk=424242, title=title, price_fen=100, stock=1)
             ids.append(424242)
     return ids
 
@@ -83,11 +84,11 @@ def test_orm_in_a_task_runs_in_the_tenant_it_was_sent_from(twin_products, tenant
 
     from mall.customers.models import Customer
     from mall.orders.actions import place_order
-    from tests.factories import pay
+    from tests.factories import home, pay
 
     with schema_context(tenant_a.schema_name):
         customer = Customer.objects.create(openid=f"iso-{time.time_ns()}", nickname="隔离测试")
-        order = place_order(customer=customer, items=[(twin_products, 1)])
+        order = place_order(customer=customer, address=home(customer), items=[(twin_products, 1)])
         pay(order)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

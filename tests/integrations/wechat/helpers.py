@@ -4,13 +4,13 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from mall.orders.actions import place_order
-from tests.factories import CustomerFactory, ProductFactory
+from tests.factories import ProductFactory, buyer
 
 
 def make_order(tenant, *, price_fen: int = 1990, quantity: int = 1):
     with schema_context(tenant.schema_name):
         product = ProductFactory(price_fen=price_fen, stock=1000)
-        order = place_order(customer=CustomerFactory(), items=[(product.pk, quantity)])
+        order = place_order(**buyer(), items=[(product.pk, quantity)])
     connection.set_schema_to_public()
     return order
 

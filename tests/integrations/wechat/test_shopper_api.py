@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from mall.catalog.actions import create_product
 from mall.catalog.models import Product
 from mall.orders.models import Order
 from saas_platform.accounts.actions import create_platform_user
@@ -25,7 +26,7 @@ def _api(appid):
 def test_shopper_logs_in_orders_and_a_suspended_store_refuses_orders(emulator, bound_appid, wx_tenant, committed):  # noqa: F811
     api = _api(bound_appid)
     with schema_context(wx_tenant.schema_name):
-        product = Product.objects.create(title="接口测试石榴", price_fen=2990, stock=5)
+        product = create_product(title="接口测试石榴", price_fen=2990, stock=5)
     code = emulator.api("login-code", appid=bound_appid, openid="o-api-shopper-1")["code"]
     login = api("post", "auth/login", data={"code": code})
     assert login.status_code == 200, login.content
