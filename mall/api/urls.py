@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import views
+from mall.api import checkout, views
 from mall.api.errors import not_found
 
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
+    path("orders/<str:order_no>", checkout.OrderDetailView.as_view(), name="order"),
+    path("orders/<str:order_no>/cancel", checkout.OrderCancelView.as_view(), name="order-cancel"),
+    path("cart", checkout.CartView.as_view(), name="cart"),
+    path("cart/<id:sku_id>", checkout.CartItemView.as_view(), name="cart-item"),
+    path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

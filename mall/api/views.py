@@ -164,5 +164,4 @@ class OrdersView(StoreAPIMixin, APIView):
             idempotency_key=key,
             clear_cart=v.get("from_cart", False),
         )
-        order = Order.objects.prefetch_related("lines").get(pk=order.pk)
         return Response(OrderSerializer(order).data, status=200 if before else 201)

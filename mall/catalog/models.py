@@ -239,6 +239,9 @@ class ProductContract(models.Model):
 class ContractAcceptance(models.Model):
     """A shopper accepted a contract version (append-only; written by ``accept_contract``)."""
 
+    # not indexed by Wagtail (see mall.orders.models.Order)
+    wagtail_reference_index_ignore = True
+
     contract = models.ForeignKey(
         ProductContract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="acceptances"
     )

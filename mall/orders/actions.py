@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -127,55 +128,20 @@ def place_order(
             .filter(pk__in=wanted)
             .order_by("pk")
         }
-        lines: list[OrderLine] = []
-        shippable: list[ShippableLine] = []
+        priced = price_lines(wanted=wanted, skus=locked, address=address)
+        _check_contracts(customer=customer, products=priced.service_products)
+        lines = priced.lines
         taken: Counter = Counter()
-        contracts_needed: list = []
-        for sku_id, quantity in sorted(wanted.items()):
-            sku = locked.get(sku_id)
-            if sku is None or not sku.is_active or not sku.product.on_shelf:
-                raise ValidationError({"items": _("商品规格 %(id)s 不存在或已下架。") % {"id": sku_id}})
-            product = sku.product
-            if sku.stock < quantity:
-                raise ValidationError(
-                    {
-                        "items": _("“%(title)s %(sku)s”库存不足（剩余 %(stock)s）。")
-                        % {"title": product.title, "sku": sku.name, "stock": sku.stock}
-                    }
-                )
-            sku.stock -= quantity
-            taken[product.pk] += quantity
-            amount = sku.price_fen * quantity
-            lines.append(
-                OrderLine(
-                    product=product,
-                    sku=sku,
-                    kind=product.kind,
-                    title=product.title,
-                    sku_name=sku.name,
-                    image=product.cover.name if product.cover else "",
-                    weight_g=product.weight_g,
-                    unit_price_fen=sku.price_fen,
-                    quantity=quantity,
-                    amount_fen=amount,
-                )
-            )
-            if product.kind == ProductKind.PHYSICAL:
-                shippable.append(ShippableLine(product.shipping_template_id, product.weight_g * quantity, amount))
-            else:
-                contracts_needed.append(product)
-        has_physical = bool(shippable)
-        if has_physical and address is None:
-            raise ValidationError({"address_id": _("请选择收货地址。")})
-        _check_contracts(customer=customer, products=contracts_needed)
+        for line in lines:
+            line.sku.stock -= line.quantity
+            taken[line.product_id] += line.quantity
+        has_physical = priced.has_physical
         # One UPDATE for every SKU's stock, then the products' totals in id order (the SKU
         # locks above are taken first, always in id order: no deadlock between checkouts).
         ProductSku.objects.bulk_update([locked[pk] for pk in sorted(wanted)], ["stock"])
         now = timezone.now()
-        for product_id in sorted(taken):
-            Product.objects.filter(pk=product_id).update(stock=F("stock") - taken[product_id], updated=now)
-        goods = sum(line.amount_fen for line in lines)
-        shipping = shipping_fee(shippable, province=address.province if address else "")
+        _add_product_stock({pk: -q for pk, q in taken.items()})
+        goods, shipping = priced.goods_fen, priced.shipping_fen
         settings_row = OrderSettings.current()
         order = Order.objects.create(
             order_no=_order_no(),
@@ -185,7 +151,7 @@ def place_order(
             shipping_fen=shipping,
             total_fen=goods + shipping,
             has_physical=has_physical,
-            has_service=bool(contracts_needed) or any(line.kind == ProductKind.SERVICE for line in lines),
+            has_service=priced.has_service,
             receiver=address.receiver if has_physical else "",
             receiver_phone=address.phone if has_physical else "",
             receiver_region=address.region if has_physical else "",
@@ -204,6 +170,90 @@ def place_order(
     return order
 
 
+@dataclass
+class Priced:
+    lines: list[OrderLine]
+    goods_fen: int
+    shipping_fen: int
+    has_physical: bool
+    has_service: bool
+    service_products: list[Product]
+
+    @property
+    def total_fen(self) -> int:
+        return self.goods_fen + self.shipping_fen
+
+
+def price_lines(*, wanted: Counter, skus: dict[int, ProductSku], address: Address | None) -> Priced:
+    """The lines of a checkout as they would be sold now (SKUs with their products, by id):
+    shelf and stock checked, each line's snapshot, the goods total and the shipping fee in fen.
+    ``place_order`` calls it on locked SKUs; the checkout quote on a plain read."""
+    lines: list[OrderLine] = []
+    shippable: list[ShippableLine] = []
+    service_products: list[Product] = []
+    for sku_id, quantity in sorted(wanted.items()):
+        sku = skus.get(sku_id)
+        if sku is None or not sku.is_active or not sku.product.on_shelf:
+            raise ValidationError({"items": _("商品规格 %(id)s 不存在或已下架。") % {"id": sku_id}})
+        product = sku.product
+        if sku.stock < quantity:
+            raise ValidationError(
+                {
+                    "items": _("“%(title)s %(sku)s”库存不足（剩余 %(stock)s）。")
+                    % {"title": product.title, "sku": sku.name, "stock": sku.stock}
+                }
+            )
+        amount = sku.price_fen * quantity
+        lines.append(
+            OrderLine(
+                product=product,
+                sku=sku,
+                kind=product.kind,
+                title=product.title,
+                sku_name=sku.name,
+                image=product.cover.name if product.cover else "",
+                weight_g=product.weight_g,
+                unit_price_fen=sku.price_fen,
+                quantity=quantity,
+                amount_fen=amount,
+            )
+        )
+        if product.kind == ProductKind.PHYSICAL:
+            shippable.append(ShippableLine(product.shipping_template_id, product.weight_g * quantity, amount))
+        else:
+            service_products.append(product)
+    if shippable and address is None:
+        raise ValidationError({"address_id": _("请选择收货地址。")})
+    return Priced(
+        lines=lines,
+        goods_fen=sum(line.amount_fen for line in lines),
+        shipping_fen=shipping_fee(shippable, province=address.province if address else ""),
+        has_physical=bool(shippable),
+        has_service=bool(service_products),
+        service_products=service_products,
+    )
+
+
+def quote_checkout(
+    *,
+    customer: Customer,
+    items: list[tuple[int, int]] | None = None,
+    skus: list[tuple[int, int]] | None = None,
+    address: Address | None = None,
+) -> Priced:
+    """What ``place_order`` would charge now (the checkout page's summary); changes nothing."""
+    by_product, by_sku = _wanted(items, skus)
+    if not by_product and not by_sku:
+        raise ValidationError({"items": _("请至少选择一件商品。")})
+    if address is not None and address.customer_id != customer.pk:
+        raise ValidationError({"address_id": _("收货地址不存在。")})
+    wanted = _resolve_products(by_product, by_sku)
+    if len(wanted) > MAX_LINES:
+        raise ValidationError({"items": _("一个订单最多 %(max)s 种商品。") % {"max": MAX_LINES}})
+    found = ProductSku.objects.select_related("product").in_bulk(list(wanted))
+    return price_lines(wanted=wanted, skus=found, address=address)
+
+
 def _check_contracts(*, customer: Customer, products: list[Product]) -> None:
     """Every service product with an e-contract needs the shopper's acceptance of the newest
     version before it is bought."""
@@ -211,16 +261,22 @@ def _check_contracts(*, customer: Customer, products: list[Product]) -> None:
         return
     from mall.catalog.models import ContractAcceptance, ProductContract
 
+    newest: dict[int, ProductContract] = {}
+    for contract in ProductContract.objects.filter(product__in=products).order_by("product_id", "-version"):
+        newest.setdefault(contract.product_id, contract)
+    accepted = set(
+        ContractAcceptance.objects.filter(customer=customer, contract__in=list(newest.values())).values_list(
+            "contract_id", flat=True
+        )
+    )
     for product in products:
-        newest = ProductContract.objects.filter(product=product).order_by("-version").first()
-        if newest is None:
-            continue
-        if not ContractAcceptance.objects.filter(contract=newest, customer=customer).exists():
+        contract = newest.get(product.pk)
+        if contract is not None and contract.pk not in accepted:
             raise ValidationError(
                 {
                     "contract": ValidationError(
                         _("请先阅读并同意“%(title)s”的电子合同（第 %(v)s 版）。")
-                        % {"title": product.title, "v": newest.version},
+                        % {"title": product.title, "v": contract.version},
                         code="contract_required",
                     )
                 }
@@ -294,8 +350,24 @@ def _release_stock(order: Order) -> None:
         by_product[product_id] += quantity
     for sku_id in sorted(by_sku):
         ProductSku.objects.filter(pk=sku_id).update(stock=F("stock") + by_sku[sku_id])
-    for product_id in sorted(by_product):
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + by_product[product_id])
+    _add_product_stock(dict(by_product))
+
+
+def _add_product_stock(delta: dict[int, int]) -> None:
+    """Move the products' derived stock totals by ``delta`` (product id → units) in one
+    statement, rows in id order."""
+    if not delta:
+        return
+    ids = sorted(delta)
+    table = connection.ops.quote_name(Product._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(ids))
+    params = [x for pk in ids for x in (pk, delta[pk])]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} AS p SET stock = p.stock + v.d, updated = now() "  # noqa: S608 (no user text)
+            f"FROM (VALUES {values}) AS v(id, d) WHERE p.id = v.id",
+            params,
+        )
 
 
 def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_at: datetime) -> Payment:

@@ -62,6 +62,10 @@ ORDER_FSM = StateMachine(
 
 
 class Order(models.Model):
+    # Wagtail's CMS reference index ("usage") has nothing to say about transactional rows:
+    # indexing each one cost six statements per order placed.
+    wagtail_reference_index_ignore = True
+
     order_no = models.CharField(_("订单号"), max_length=32, unique=True)
     customer = models.ForeignKey(Customer, verbose_name=_("顾客"), on_delete=models.PROTECT, related_name="orders")
     promoter = models.ForeignKey(
@@ -181,6 +185,8 @@ class OrderEvent(models.Model):
     """The order's timeline, one row per transition or after-sales step (written by the actions
     only, never updated)."""
 
+    wagtail_reference_index_ignore = True
+
     order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("事件"), max_length=20, choices=OrderEventKind.choices)
     from_status = models.CharField(_("原状态"), max_length=20, choices=OrderStatus.choices, blank=True)
@@ -207,6 +213,8 @@ class OrderEvent(models.Model):
 
 class OrderLine(models.Model):
     """What was sold, as it was sold: title, SKU, price and image are copied at checkout."""
+
+    wagtail_reference_index_ignore = True
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
@@ -235,6 +243,8 @@ class OrderLine(models.Model):
 class CartItem(models.Model):
     """The shopper's server-side cart: one row per SKU."""
 
+    wagtail_reference_index_ignore = True
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cart_items")
     sku = models.ForeignKey(ProductSku, on_delete=models.CASCADE, related_name="cart_items")
     quantity = models.PositiveIntegerField(_("数量"))
@@ -262,6 +272,8 @@ class TrackState(models.TextChoices):
 class Shipment(models.Model):
     """One parcel: a carrier and tracking number for some or all of an order's lines."""
 
+    wagtail_reference_index_ignore = True
+
     order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.PROTECT, related_name="shipments")
     carrier = models.CharField(_("快递公司"), max_length=20)
     tracking_no = models.CharField(_("运单号"), max_length=40)
@@ -285,6 +297,8 @@ class Shipment(models.Model):
 
 
 class ShipmentLine(models.Model):
+    wagtail_reference_index_ignore = True
+
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
     quantity = models.PositiveIntegerField(_("数量"))
@@ -298,6 +312,8 @@ class ShipmentLine(models.Model):
 
 class TrackingEvent(models.Model):
     """A step the carrier reported (push callback or query); never edited."""
+
+    wagtail_reference_index_ignore = True
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
     state = models.CharField(_("状态"), max_length=16, choices=TrackState.choices)

@@ -9,6 +9,9 @@ from mall.orders.models import Order
 
 
 class Payment(models.Model):
+    # not indexed by Wagtail (see mall.orders.models.Order)
+    wagtail_reference_index_ignore = True
+
     order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.PROTECT, related_name="payments")
     transaction_id = models.CharField(_("微信支付单号"), max_length=64, unique=True)
     amount_fen = models.PositiveIntegerField(_("金额（分）"))
@@ -101,6 +104,9 @@ class RefundSource(models.TextChoices):
 
 
 class Refund(models.Model):
+    # not indexed by Wagtail (see mall.orders.models.Order)
+    wagtail_reference_index_ignore = True
+
     order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, verbose_name=_("支付"), on_delete=models.PROTECT, related_name="refunds")
     out_refund_no = models.CharField(_("退款单号"), max_length=64, unique=True)
@@ -140,6 +146,9 @@ class RefundLine(models.Model):
     """The part of one order line a refund gives back (amount in fen, and the quantity
     returned). The sum over a line's open or done refunds never exceeds what the line paid."""
 
+    # not indexed by Wagtail (see mall.orders.models.Order)
+    wagtail_reference_index_ignore = True
+
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="refund_lines")
     quantity = models.PositiveIntegerField(_("数量"), default=0)
@@ -162,6 +171,9 @@ class AnomalyKind(models.TextChoices):
 class PaymentAnomaly(models.Model):
     """A payment WeChat reported that we did not simply accept: shown to the merchant
     (and the duplicate's automatic refund linked), never only logged."""
+
+    # not indexed by Wagtail (see mall.orders.models.Order)
+    wagtail_reference_index_ignore = True
 
     kind = models.CharField(_("类型"), max_length=20, choices=AnomalyKind.choices)
     order = models.ForeignKey(

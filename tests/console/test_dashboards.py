@@ -26,8 +26,7 @@ def _paid_order(product, *, paid_at, fen):
     from mall.orders.actions import place_order, record_payment
     from tests.factories import buyer
 
-    product.price_fen = fen
-    product.save(update_fields=["price_fen"])
+    product.skus.update(price_fen=fen)  # the SKU is what is sold
     order = place_order(**buyer(), items=[(product.pk, 1)])
     record_payment(order_no=order.order_no, transaction_id=f"tx-{order.order_no}", amount_fen=fen, paid_at=paid_at)
     return order
