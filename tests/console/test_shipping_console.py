@@ -91,13 +91,13 @@ def test_roles_without_the_ship_permission_cannot_ship(tenant_a, merchant_users,
     order, (a, b) = paid_order
     client = login(merchant_users[role], tenant_a.schema_name, raise_errors=False)
     host = tenant_a.primary_host
-    assert client.get(_url(order), HTTP_HOST=host).status_code == 403
+    assert client.get(_url(order), HTTP_HOST=host).status_code in (302, 403)  # Wagtail redirects a denial
     resp = client.post(
         _url(order),
         {"carrier": "shunfeng", "tracking_no": "SF" + uuid.uuid4().hex[:10], f"qty_{a}": "3"},
         HTTP_HOST=host,
     )
-    assert resp.status_code == 403
+    assert resp.status_code in (302, 403)
     with schema_context(tenant_a.schema_name):
         assert not Order.objects.get(pk=order.pk).shipments.exists()
 
