@@ -8,6 +8,8 @@ Another shopper's (or another store's) order is a 404, never a 403: its existenc
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -21,6 +23,8 @@ from mall.api.serializers import OrderSerializer
 from mall.api.views import APPID_PARAM, StoreAPIMixin
 from mall.orders.models import Order, Shipment, ShipmentLine
 from mall.orders.shipping import confirm_receipt
+
+ORDER_NO_RE = re.compile(r"[0-9]{1,32}")
 
 
 class TrackEventSerializer(serializers.Serializer):
@@ -114,7 +118,11 @@ class _ShopperOrderMixin(StoreAPIMixin):
     permission_classes = [IsShopper]
 
     def shopper_order(self, order_no: str) -> Order:
-        order = Order.objects.filter(customer=self.request.user, order_no=order_no).first()
+        # Any text may arrive here (a DRF view answers it, in the API's error shape): only an
+        # order number is looked up.
+        order = None
+        if ORDER_NO_RE.fullmatch(order_no):
+            order = Order.objects.filter(customer=self.request.user, order_no=order_no).first()
         if order is None:
             raise exceptions.NotFound(_("订单不存在。"))
         return order

@@ -25,14 +25,8 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
-    re_path(
-        r"^orders/(?P<order_no>[0-9]{1,32})/tracking$", shipping.OrderTrackingView.as_view(), name="order_tracking"
-    ),
-    re_path(
-        r"^orders/(?P<order_no>[0-9]{1,32})/confirm-receipt$",
-        shipping.ConfirmReceiptView.as_view(),
-        name="order_confirm_receipt",
-    ),
+    path("orders/<str:order_no>/tracking", shipping.OrderTrackingView.as_view(), name="order_tracking"),
+    path("orders/<str:order_no>/confirm-receipt", shipping.ConfirmReceiptView.as_view(), name="order_confirm_receipt"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

@@ -1,6 +1,6 @@
 """Ship → the outbox subscribes the parcel at the carrier (emulator) → the carrier advances it
 and pushes signed tracks to our endpoint → events appear on the order → delivered → the
-auto-complete task completes it. A parcel unknown to the carrier never gets a track (无真实物流);
+auto-complete beat task (fanned out per store by the Celery worker) completes it. A parcel unknown to the carrier never gets a track (无真实物流);
 a push with a bad signature is refused. Real processes: emulator, gunicorn, Celery worker."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import timedelta
 
 import requests
 from django.utils import timezone
@@ -17,8 +16,9 @@ from django_tenants.utils import schema_context
 from core.models import InboundLog
 from integrations.logistics.client import signed_headers
 from mall.orders.actions import place_order
-from mall.orders.models import Order, OrderEventKind, OrderStatus, Shipment
+from mall.orders.models import Order, OrderEventKind, OrderSettings, OrderStatus, Shipment
 from mall.orders.shipping import complete_delivered_orders, ship_order
+from mall.orders.shipping_tasks import complete_delivered_orders_everywhere
 from tests.factories import ProductFactory, buyer, pay
 
 
@@ -65,9 +65,50 @@ def test_a_parcel_goes_from_ship_to_completed_through_the_carrier(carrier, shipp
         assert [e.state for e in shipment.events.all()] == ["collected", "in_transit", "delivering", "delivered"]
         assert order.events.filter(kind=OrderEventKind.TRACKING).count() == 4
         assert order.events.filter(kind=OrderEventKind.DELIVERED).count() == 1
-        complete_delivered_orders(now=timezone.now() + timedelta(days=30))
+        assert complete_delivered_orders() == 0  # delivered just now: 7 days to go
+    # The beat task (public schema) fans out one task per store; with 0 days the order completes.
+    with schema_context(tenant_a.schema_name):
+        row = OrderSettings.current()
+        days, row.auto_complete_days = row.auto_complete_days, 0
+        row.save(update_fields=["auto_complete_days"])
+    try:
+        complete_delivered_orders_everywhere.delay()
+        assert wait_until(lambda: _status(tenant_a, order) == OrderStatus.COMPLETED), "the beat task did not run"
+    finally:
+        with schema_context(tenant_a.schema_name):
+            OrderSettings.objects.filter(pk=row.pk).update(auto_complete_days=days)
+    with schema_context(tenant_a.schema_name):
         order.refresh_from_db()
-        assert order.status == OrderStatus.COMPLETED and order.completed_at is not None
+        assert order.completed_at is not None
+        assert order.events.get(kind=OrderEventKind.COMPLETED).from_status == OrderStatus.SHIPPED
+
+
+def _status(tenant, order):
+    with schema_context(tenant.schema_name):
+        return Order.objects.get(pk=order.pk).status
+
+
+def test_the_carrier_advances_parcels_on_its_own_and_the_order_is_delivered(
+    carrier, shipping_stack, tenant_a, committed
+):
+    carrier.api("step-seconds", seconds=0.3)
+    try:
+        order, shipment, no = _shipped(tenant_a, "yuantong")
+
+        def delivered():
+            with schema_context(tenant_a.schema_name):
+                return Order.objects.get(pk=order.pk).delivered_at
+
+        assert wait_until(delivered), carrier.parcel("yuantong", no)
+    finally:
+        carrier.api("step-seconds", seconds=0)
+    with schema_context(tenant_a.schema_name):
+        assert [e.state for e in Shipment.objects.get(pk=shipment.pk).events.all()] == [
+            "collected",
+            "in_transit",
+            "delivering",
+            "delivered",
+        ]
 
 
 def test_a_parcel_unknown_to_the_carrier_never_gets_a_real_track(carrier, shipping_stack, tenant_a, committed):
