@@ -328,7 +328,13 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "core.relay_outbox", "schedule": env_int("OUTBOX_RELAY_SECONDS", 5)},
     "refill-spare-schemas": {"task": "tenants.refill_spare_pool", "schedule": 60.0},
     "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
+    # Shipped orders delivered more than OrderSettings.auto_complete_days ago → completed (per tenant).
+    "complete-delivered-orders": {
+        "task": "orders.complete_delivered_orders_everywhere",
+        "schedule": float(env("ORDERS_AUTO_COMPLETE_SECONDS", "600")),
+    },
 }
+CELERY_IMPORTS = ["mall.orders.shipping_tasks"]
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
 HEALTH_TIMEOUT_SECONDS = float(env("HEALTH_TIMEOUT_SECONDS", "1.5"))  # /healthz answers within this
 # Failed handler runs are retried after BASE × 2^(n-1) s (at most MAX s); after MAX_ATTEMPTS runs the
@@ -498,6 +504,19 @@ WECHAT_RETRY_BACKOFF = float(env("WECHAT_RETRY_BACKOFF", "0.3"))
 WECHAT_EMULATOR_URL = env("WECHAT_EMULATOR_URL", "")  # development only: linked from the console
 if PRODUCTION and WECHAT_EMULATOR_URL:
     raise ImproperlyConfigured("Refusing to start in production: WECHAT_EMULATOR_URL is a development setting")
+
+# Parcel tracking (integrations/logistics; a Kuaidi100/Cainiao-style API). `make run` and the
+# tests point it at tools/carrier_emulator. Pushes come to LOGISTICS_CALLBACK_BASE_URL
+# (the platform host) at /logistics/notify/<tenant id>/, signed with LOGISTICS_KEY.
+LOGISTICS_API_BASE = env("LOGISTICS_API_BASE", "")
+LOGISTICS_KEY = env("LOGISTICS_KEY", "")
+LOGISTICS_CUSTOMER = env("LOGISTICS_CUSTOMER", "")
+LOGISTICS_CALLBACK_BASE_URL = env("LOGISTICS_CALLBACK_BASE_URL", f"{PUBLIC_SCHEME}://{PLATFORM_DOMAIN}:{PUBLIC_PORT}")
+LOGISTICS_CONNECT_TIMEOUT = float(env("LOGISTICS_CONNECT_TIMEOUT", "3"))
+LOGISTICS_READ_TIMEOUT = float(env("LOGISTICS_READ_TIMEOUT", "10"))
+LOGISTICS_RETRIES = env_int("LOGISTICS_RETRIES", 2)
+LOGISTICS_RETRY_BACKOFF = float(env("LOGISTICS_RETRY_BACKOFF", "0.3"))
+LOGISTICS_PUSH_MAX_SKEW_SECONDS = 300
 
 # Console shell (issue 9): no Wagtail upgrade check, "what's new" banner, comments or workflows;
 # times are entered and shown in the platform's zone. (The update check is off above.)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("staff/", include(wagtailadmin_urls)),
     path("wechat/", include("saas_platform.miniprogram.urls")),
     path("wechat/", include("mall.payments.urls")),
+    path("logistics/", include("mall.orders.logistics_urls")),
     re_path(r"^api/", api_errors.not_found),  # the API is on tenant hosts: a JSON 404 here
 ]
 

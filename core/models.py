@@ -51,6 +51,7 @@ class InboundKind(models.TextChoices):
     PAY_NOTIFY = "pay_notify", _("支付通知")
     REFUND_NOTIFY = "refund_notify", _("退款通知")
     TRANSFER_NOTIFY = "transfer_notify", _("转账通知")
+    LOGISTICS_PUSH = "logistics_push", _("物流推送")
 
 
 class InboundLog(models.Model):

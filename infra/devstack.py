@@ -406,6 +406,33 @@ def start_wechat_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
+def start_carrier_emulator(web_port: int) -> tuple[subprocess.Popen | None, str]:
+    """The local carrier tracking API (tools/carrier_emulator), unless a real one is configured
+    (LOGISTICS_API_BASE). Its LOGISTICS_* settings (and where it pushes: the platform host) go into
+    this process's environment, so every child gets them. A parcel moves one step every
+    CARRIER_STEP_SECONDS (default 20) seconds."""
+    if os.environ.get("LOGISTICS_API_BASE"):
+        log("parcel tracking from the LOGISTICS_* settings (no emulator)")
+        return None, ""
+    data_dir = DATA / "carrier-emulator"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env_file = data_dir / "env.json"
+    env_file.unlink(missing_ok=True)
+    port = free_port(int(os.environ.get("CARRIER_EMULATOR_PORT", "8410")))
+    step = os.environ.get("CARRIER_STEP_SECONDS", "20")
+    args = ["--port", str(port), "--data-dir", str(data_dir), "--step-seconds", step]
+    proc = subprocess.Popen([sys.executable, "-m", "tools.carrier_emulator", *args], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while not env_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the carrier emulator did not start")
+        time.sleep(0.1)
+    os.environ.update(json.loads(env_file.read_text()))
+    domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
+    os.environ.setdefault("LOGISTICS_CALLBACK_BASE_URL", f"http://{domain}:{web_port}")
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def cmd_run() -> int:
     ensure_services(dbname="fenxiao", valkey_dir="valkey")
     listener = reserve_port(int(os.environ.get("PORT", "8000")))  # ours from now until the end
@@ -433,6 +460,9 @@ def cmd_run() -> int:
         if wechat is not None:
             emulator = Child(name="WeChat emulator", args=list(wechat.args), env=dict(os.environ), proc=wechat)
             children.append(emulator)
+        carrier, carrier_url = start_carrier_emulator(port)
+        if carrier is not None:
+            children.append(Child(name="carrier emulator", args=list(carrier.args), env=dict(os.environ), proc=carrier))
         log("migrating (public, template, tenants, spare schemas)…")
         manage("migrate_all", "-v", "0")
         manage("collectstatic", "--noinput", "-v", "0")
@@ -448,7 +478,7 @@ def cmd_run() -> int:
             log(f"warning: the server on port {port} did not report healthy with this run's token")
         if wechat is not None:  # the demo stores' mini-programs, authorised on the emulator
             subprocess.run([sys.executable, str(ROOT / "manage.py"), "wechat_demo_bind"], cwd=ROOT, check=False)
-        print_summary(json.loads(summary_path.read_text()), port, wechat_url)
+        print_summary(json.loads(summary_path.read_text()), port, wechat_url, carrier_url)
         while True:
             if not supervisor.check():
                 stop_all(supervisor.procs())
@@ -460,7 +490,7 @@ def cmd_run() -> int:
         return 1
 
 
-def print_summary(summary: dict, port: int, wechat_url: str = "") -> None:
+def print_summary(summary: dict, port: int, wechat_url: str = "", carrier_url: str = "") -> None:
     p = f":{port}"
     lines = [
         "",
@@ -484,6 +514,8 @@ def print_summary(summary: dict, port: int, wechat_url: str = "") -> None:
         ]
     if wechat_url:
         lines.append(f" WeChat emulator (inspector, cashier) {wechat_url}/_emulator/")
+    if carrier_url:
+        lines.append(f" Carrier emulator (parcel tracking)   {carrier_url}/_emulator/api/state")
     lines.append("=" * 72)
     print("\n".join(lines), flush=True)
 

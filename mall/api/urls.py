@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import checkout, views
+from mall.api import checkout, shipping, views
 from mall.api.errors import not_found
 
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("cart", checkout.CartView.as_view(), name="cart"),
     path("cart/<id:sku_id>", checkout.CartItemView.as_view(), name="cart-item"),
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
+    path("orders/<str:order_no>/tracking", shipping.OrderTrackingView.as_view(), name="order_tracking"),
+    path("orders/<str:order_no>/confirm-receipt", shipping.ConfirmReceiptView.as_view(), name="order_confirm_receipt"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

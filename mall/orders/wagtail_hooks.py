@@ -19,7 +19,10 @@ from core import console as scope
 from core.columns import MoneyColumn
 from core.forms import add_action_errors
 from core.money import format_yuan
-from mall.orders import actions
+from mall.orders import (
+    actions,
+    console_shipping,  # noqa: F401 (the ship screen, its URL and the parcels section)
+)
 from mall.orders.models import Order, OrderEvent, OrderStatus
 
 scope.action_only_policy(Order)

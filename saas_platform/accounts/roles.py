@@ -70,6 +70,7 @@ _OPERATIONS = [
 _CUSTOMER_SERVICE = [
     "orders.view_order",
     "orders.cancel_order",
+    "orders.ship_order",
     "payments.view_refund",
     "customers.view_customer",
     "promoters.view_promoter",
