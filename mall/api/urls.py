@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import views
+from mall.api import payments, views
 from mall.api.errors import not_found
 
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
+    re_path(r"^orders/(?P<order_no>[0-9]{1,32})/pay$", payments.PayOrderView.as_view(), name="order-pay"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]
