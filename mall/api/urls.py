@@ -25,7 +25,9 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
-    re_path(r"^orders/(?P<order_no>[0-9]{1,32})/pay$", payments.PayOrderView.as_view(), name="order-pay"),
+    # Any segment (the view answers 404 for no order of this shopper): a malformed number gets
+    # the same JSON 404, never the catch-all's CSRF refusal of a POST.
+    path("orders/<str:order_no>/pay", payments.PayOrderView.as_view(), name="order-pay"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]
