@@ -333,6 +333,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.complete_delivered_orders_everywhere",
         "schedule": float(env("ORDERS_AUTO_COMPLETE_SECONDS", "600")),
     },
+    # Per store: cancel expired unpaid orders, query WeChat Pay about late notifies.
+    "unpaid-orders": {"task": "payments.settle_unpaid_orders", "schedule": env_int("UNPAID_ORDERS_SECONDS", 60)},
 }
 CELERY_IMPORTS = ["mall.orders.shipping_tasks"]
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)

@@ -152,6 +152,31 @@ class PayClient:
         )
         return data["code_url"]
 
+    def prepay_h5(
+        self,
+        *,
+        out_trade_no: str,
+        description: str,
+        amount_fen: int,
+        payer_client_ip: str,
+        profit_sharing: bool = False,
+        attach: str | None = None,
+    ) -> str:
+        """H5 (a mobile browser outside WeChat) prepay: returns the ``h5_url`` of WeChat's
+        cashier page the browser opens."""
+        _check_amount(amount_fen)
+        data = self._call(
+            "pay",
+            description=description,
+            out_trade_no=out_trade_no,
+            amount={"total": amount_fen, "currency": "CNY"},
+            attach=attach,
+            settle_info={"profit_sharing": True} if profit_sharing else None,
+            scene_info={"payer_client_ip": payer_client_ip or "127.0.0.1", "h5_info": {"type": "Wap"}},
+            pay_type=WeChatPayType.H5,
+        )
+        return data["h5_url"]
+
     def request_payment_params(self, appid: str, prepay_id: str) -> dict:
         timestamp = str(int(time.time()))
         nonce = secrets.token_hex(16)
@@ -173,13 +198,23 @@ class PayClient:
 
     # -- refunds --------------------------------------------------------------------------
     def refund(
-        self, *, out_trade_no: str, out_refund_no: str, refund_fen: int, total_fen: int, reason: str = ""
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str = "",
+        transaction_id: str | None = None,
     ) -> dict:
+        """Refund part of a payment. ``transaction_id`` names the very payment refunded (it
+        wins over ``out_trade_no``: an order paid twice has two)."""
         _check_amount(refund_fen)
         return self._call(
             "refund",
             out_refund_no=out_refund_no,
             amount={"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+            transaction_id=transaction_id or None,
             out_trade_no=out_trade_no,
             reason=reason or None,
             notify_url=notify_url(REFUND_NOTIFY_PATH),

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import checkout, shipping, views
+from mall.api import checkout, payments, shipping, views
 from mall.api.errors import not_found
 
 
@@ -32,6 +32,9 @@ urlpatterns = [
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     path("orders/<str:order_no>/tracking", shipping.OrderTrackingView.as_view(), name="order_tracking"),
     path("orders/<str:order_no>/confirm-receipt", shipping.ConfirmReceiptView.as_view(), name="order_confirm_receipt"),
+    # Any segment (the view answers 404 for no order of this shopper): a malformed number gets
+    # the same JSON 404, never the catch-all's CSRF refusal of a POST.
+    path("orders/<str:order_no>/pay", payments.PayOrderView.as_view(), name="order-pay"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

@@ -371,15 +371,28 @@ def _add_product_stock(delta: dict[int, int]) -> None:
 
 
 def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_at: datetime) -> Payment:
-    """Mark an order paid from WeChat Pay's word (its notify, or a query). Idempotent: the
-    same transaction id again returns the payment already recorded (unique constraint, same
-    transaction as the status change). The amount must equal the order's total."""
+    """Mark an order paid from WeChat Pay's word (its notify, or a query): the only way an
+    order becomes paid. Idempotent: the same transaction id again returns the payment already
+    recorded (unique constraint, same transaction as the status change), with no new effect.
+
+    What WeChat reports that does not simply pay the order is recorded and shown to the
+    merchant (``mall.payments.anomalies``), never only logged:
+
+    * the order is still unpaid but the amount differs from its total: the order stays unpaid,
+      a ``PaymentAnomaly(amount_mismatch)`` and an order event are committed, then
+      ``ValidationError(amount_fen, code="amount_mismatch")`` is raised;
+    * the order is already paid (or cancelled) and this is another transaction: the payment is
+      recorded as ``is_duplicate`` (the order's status and paid amount do not change) and
+      refunded in full automatically (a system refund of *that* payment, sent through the
+      outbox); the duplicate payment is returned."""
+    from mall.payments import anomalies
     from mall.payments.models import Payment
 
     if not transaction_id:
         raise ValidationError({"transaction_id": _("缺少微信支付单号。")})
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise ValidationError({"amount_fen": _("金额须为正整数（分）。")})
+    mismatch = None
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(order_no=order_no).first()
         if order is None:
@@ -389,36 +402,39 @@ def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_
             if existing.order_id != order.pk:
                 raise ValidationError({"transaction_id": _("该微信支付单号已记在另一个订单上。")})
             return existing
-        if amount_fen != order.total_fen:
-            raise ValidationError(
-                {
-                    "amount_fen": ValidationError(
-                        _("支付金额 %(paid)s 分与订单应付 %(total)s 分不一致。")
-                        % {"paid": amount_fen, "total": order.total_fen},
-                        code="amount_mismatch",
-                    )
-                }
-            )
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise ValidationError(
-                {
-                    "status": ValidationError(
-                        _("订单状态为“%(s)s”，不能再记一笔支付。") % {"s": order.get_status_display()},
-                        code="not_payable",
-                    )
-                }
+            # Money the order does not take (paid twice, or paid after it was cancelled).
+            return anomalies.record_extra_payment(
+                order=order, transaction_id=transaction_id, amount_fen=amount_fen, paid_at=paid_at
             )
-        payment = Payment.objects.create(
-            order=order, transaction_id=transaction_id, amount_fen=amount_fen, paid_at=paid_at
+        if amount_fen != order.total_fen:
+            mismatch = anomalies.flag_amount_mismatch(order=order, transaction_id=transaction_id, amount_fen=amount_fen)
+        else:
+            payment = Payment.objects.create(
+                order=order, transaction_id=transaction_id, amount_fen=amount_fen, paid_at=paid_at
+            )
+            before = ORDER_FSM.move(order, OrderStatus.PAID)
+            order.paid_at = paid_at
+            order.paid_fen = amount_fen
+            if order.has_service and not order.verify_code:
+                order.verify_code = new_verify_code()
+            order.save(update_fields=["status", "paid_at", "paid_fen", "verify_code"])
+            log_event(
+                order=order,
+                kind=OrderEventKind.PAID,
+                from_status=before,
+                to_status=OrderStatus.PAID,
+                note=transaction_id,
+            )
+            outbox.record("mall.orders.effects.count_sales", order_id=order.pk)
+    if mismatch is not None:  # committed above: the anomaly stays, the order is not paid
+        raise ValidationError(
+            {
+                "amount_fen": ValidationError(
+                    _("支付金额 %(paid)s 分与订单应付 %(total)s 分不一致。")
+                    % {"paid": amount_fen, "total": mismatch.expected_fen},
+                    code="amount_mismatch",
+                )
+            }
         )
-        before = ORDER_FSM.move(order, OrderStatus.PAID)
-        order.paid_at = paid_at
-        order.paid_fen = amount_fen
-        if order.has_service and not order.verify_code:
-            order.verify_code = new_verify_code()
-        order.save(update_fields=["status", "paid_at", "paid_fen", "verify_code"])
-        log_event(
-            order=order, kind=OrderEventKind.PAID, from_status=before, to_status=OrderStatus.PAID, note=transaction_id
-        )
-        outbox.record("mall.orders.effects.count_sales", order_id=order.pk)
     return payment

@@ -73,7 +73,17 @@ def order_detail_context(order: Order) -> dict:
         "promoter": order.promoter,
         "events": order.events.select_related("actor").all(),
         "can_cancel": order.status == OrderStatus.PENDING_PAYMENT,
+        "payment_anomalies": payment_anomalies(order),
     }
+
+
+def payment_anomalies(order: Order) -> list:
+    """A wrong amount, a second payment, a payment after cancellation, with the automatic
+    refund (templates/payments/_order_anomalies.html)."""
+    rows = list(order.payment_anomalies.select_related("refund").order_by("created"))
+    for a in rows:
+        a.paid, a.expected = format_yuan(a.amount_fen), format_yuan(a.expected_fen)
+    return rows
 
 
 class OrderDetailView(InspectView):

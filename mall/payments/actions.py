@@ -61,9 +61,18 @@ def _description(order: Order) -> str:
 
 
 def _payable(order: Order) -> Order:
+    """The order, fresh, if it may still be paid: unpaid and not past ``expires_at``."""
     fresh = Order.objects.get(pk=order.pk)
     if fresh.status != OrderStatus.PENDING_PAYMENT:
-        raise ValidationError({"status": _("订单状态为“%(s)s”，不能支付。") % {"s": fresh.get_status_display()}})
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    _("订单状态为“%(s)s”，不能支付。") % {"s": fresh.get_status_display()}, code="not_payable"
+                )
+            }
+        )
+    if fresh.expires_at and fresh.expires_at <= timezone.now():
+        raise ValidationError({"status": ValidationError(_("订单已超时，不能支付。"), code="expired")})
     return fresh
 
 
@@ -91,6 +100,18 @@ def start_native_payment(*, order: Order, profit_sharing: bool = False) -> str:
     )
 
 
+def start_h5_payment(*, order: Order, client_ip: str, profit_sharing: bool = False) -> str:
+    """H5 prepay (a phone browser): returns the URL of WeChat's cashier page to open."""
+    order = _payable(order)
+    return PayClient().prepay_h5(
+        out_trade_no=out_trade_no(order),
+        description=_description(order),
+        amount_fen=order.total_fen,
+        payer_client_ip=client_ip,
+        profit_sharing=profit_sharing,
+    )
+
+
 def sync_payment(*, order: Order) -> Payment | None:
     """Ask WeChat about an order (when notifies stop) and record the payment if it succeeded."""
     data = PayClient().query(out_trade_no=out_trade_no(order))
@@ -109,10 +130,11 @@ def request_refund(*, order: Order, amount_fen: int, reason: str = "") -> Refund
         raise ValidationError({"amount_fen": _("退款金额须为正整数（分）。")})
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        payment = locked.payments.order_by("paid_at").first()
+        payment = locked.payments.filter(is_duplicate=False).order_by("paid_at").first()
         if payment is None:
             raise ValidationError({"order": _("订单未支付，不能退款。")})
-        held = Refund.objects.filter(order=locked, status__in=OPEN_OR_DONE).aggregate(s=Sum("amount_fen"))["s"] or 0
+        # What this payment still holds (a duplicate payment's automatic refund is its own).
+        held = Refund.objects.filter(payment=payment, status__in=OPEN_OR_DONE).aggregate(s=Sum("amount_fen"))["s"] or 0
         if amount_fen > payment.amount_fen - held:
             raise ValidationError({"amount_fen": _("最多还能退 %(left)s 分。") % {"left": payment.amount_fen - held}})
         refund = Refund.objects.create(
@@ -148,6 +170,7 @@ def submit_refund(*, refund_id: int) -> Refund:
             refund_fen=refund.amount_fen,
             total_fen=refund.payment.amount_fen,
             reason=refund.reason,
+            transaction_id=refund.payment.transaction_id,  # this payment (an order may have two)
         )
     except WeChatPayError as exc:
         log.warning("refund %s refused by WeChat: %s", refund.out_refund_no, exc)

@@ -166,6 +166,7 @@ class RefundLine(models.Model):
 class AnomalyKind(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", _("金额不符")
     DUPLICATE_PAYMENT = "duplicate_payment", _("重复支付")
+    PAID_AFTER_CANCEL = "paid_after_cancel", _("取消后支付")
 
 
 class PaymentAnomaly(models.Model):

@@ -1,6 +1,11 @@
 """What a WeChat Pay notify means for a store: called by ``mall.payments.views`` inside
 the tenant's schema, after the notify's signature was verified and its resource decrypted.
-Returns an outcome word for the inbound log; raises nothing for a bad notify."""
+Returns an outcome word for the inbound log; raises nothing for a bad notify.
+
+Every verified notify is acknowledged (``mall.payments.views``), also one we refuse: WeChat
+retries an unacknowledged notify for ~24 h with the same content, which would change nothing.
+A refused amount is recorded as a ``PaymentAnomaly`` the merchant sees (by ``record_payment``),
+not left to the retries."""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ def payment_succeeded(*, order_no: str, resource: dict) -> str:
     if resource.get("trade_state") != "SUCCESS":
         return "ignored_state"
     try:
-        record_payment(
+        payment = record_payment(
             order_no=order_no,
             transaction_id=str(resource.get("transaction_id", "")),
             amount_fen=int((resource.get("amount") or {}).get("total", 0)),
@@ -36,6 +41,8 @@ def payment_succeeded(*, order_no: str, resource: dict) -> str:
     except ValidationError as exc:
         log.error("payment notify for order %s refused: %s", order_no, exc.messages)
         return "refused:" + _codes(exc)
+    if payment.is_duplicate:  # recorded, flagged and refunded automatically (record_payment)
+        return "ok:duplicate_refunded"
     return "ok"
 
 

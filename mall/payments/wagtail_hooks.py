@@ -5,13 +5,17 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
-from mall.payments.models import OPEN_REFUND_STATUSES, Payment, Refund
+from core.columns import BoolColumn, MoneyColumn
+from mall.payments.models import OPEN_REFUND_STATUSES, Payment, PaymentAnomaly, Refund
 
 scope.action_only_policy(Payment)
 scope.action_only_policy(Refund)
+scope.action_only_policy(PaymentAnomaly)
 
 
 class PaymentViewSet(ModelViewSet):
@@ -19,7 +23,14 @@ class PaymentViewSet(ModelViewSet):
     icon = "success"
     menu_label = _("支付")
     url_prefix = "payments"
-    list_display = ["transaction_id", "order", "amount_fen", "paid_at"]
+    list_display = [
+        "transaction_id",
+        "order",
+        MoneyColumn("amount_fen", label=_("金额")),
+        BoolColumn("is_duplicate", label=_("重复支付")),
+        "paid_at",
+    ]
+    list_filter = ["is_duplicate"]
     search_fields = ["transaction_id", "order__order_no"]
     create_view_enabled = False
     copy_view_enabled = False
@@ -56,11 +67,48 @@ class RefundViewSet(ModelViewSet):
     form_fields = ["reason"]  # never shown: editing is refused by the policy
 
 
+class AnomalyIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("refund")
+
+
+def _refund_state(anomaly: PaymentAnomaly) -> str:
+    if anomaly.refund_id is None:
+        return str(_("待商家处理"))
+    return f"{anomaly.refund.out_refund_no} · {anomaly.refund.get_status_display()}"
+
+
+class PaymentAnomalyViewSet(ModelViewSet):
+    """What WeChat reported that we did not simply accept (a wrong amount, a second payment, a
+    payment after cancellation): read-only; a duplicate's automatic refund is shown with it."""
+
+    model = PaymentAnomaly
+    icon = "warning"
+    menu_label = _("支付异常")
+    url_prefix = "payment-anomalies"
+    list_display = [
+        "order_no",
+        "kind",
+        "transaction_id",
+        MoneyColumn("amount_fen", label=_("支付金额")),
+        MoneyColumn("expected_fen", label=_("应付金额")),
+        Column("refund_state", label=_("自动退款"), accessor=_refund_state),
+        "created",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["order_no", "transaction_id"]
+    create_view_enabled = False
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    form_fields = ["order_no"]  # never shown: editing is refused by the policy
+    index_view_class = AnomalyIndexView
+
+
 class MoneyGroup(ModelViewSetGroup):
     menu_label = _("支付与售后")
     menu_icon = "success"
     menu_order = 215
-    items = (PaymentViewSet("payments"), RefundViewSet("refunds"))
+    items = (PaymentViewSet("payments"), RefundViewSet("refunds"), PaymentAnomalyViewSet("payment_anomalies"))
 
 
 money_group = MoneyGroup()

@@ -78,6 +78,7 @@ _CUSTOMER_SERVICE = [
 _FINANCE = [
     "payments.view_payment",
     "payments.view_refund",
+    "payments.view_paymentanomaly",
 ]
 
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {

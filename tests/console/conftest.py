@@ -34,6 +34,12 @@ def store(tenant_a, db):
             paid_at=timezone.now(),
         )
         refund = request_refund(order=paid, amount_fen=100, reason="少发一件")
+        duplicate = record_payment(  # paid twice: flagged, refunded automatically
+            order_no=paid.order_no,
+            transaction_id=f"t-door-dup-{paid.pk}",
+            amount_fen=paid.total_fen,
+            paid_at=timezone.now(),
+        )
         ids = {
             "product": product.pk,
             "category": product.category_id,
@@ -43,6 +49,7 @@ def store(tenant_a, db):
             "paid_order": paid.pk,
             "payment": payment.pk,
             "refund": refund.pk,
+            "anomaly": duplicate.order.payment_anomalies.get().pk,
         }
     return ids
 

@@ -67,6 +67,7 @@ def fill(route: str, ids: dict[str, int]) -> str:
         ("pages/", "page"),
         ("orders/", "order"),
         ("payments/", "payment"),
+        ("payment-anomalies/", "anomaly"),
         ("refunds/", "refund"),
         ("promoters/", "promoter"),
         ("customers/", "customer"),
@@ -101,7 +102,7 @@ def merchant_snapshot(schema: str) -> dict:
     from mall.catalog.models import Product
     from mall.customers.models import Customer
     from mall.orders.models import Order, OrderEvent
-    from mall.payments.models import Payment, Refund
+    from mall.payments.models import Payment, PaymentAnomaly, Refund
     from mall.promoters.models import Promoter
     from saas_platform.accounts.models import User
 
@@ -111,6 +112,7 @@ def merchant_snapshot(schema: str) -> dict:
             "events": sorted(OrderEvent.objects.values_list("pk", flat=True)),
             "payments": sorted(Payment.objects.values_list("pk", "order_id", "amount_fen", "transaction_id")),
             "refunds": sorted(Refund.objects.values_list("pk", "status", "amount_fen")),
+            "anomalies": sorted(PaymentAnomaly.objects.values_list("pk", "kind", "refund_id")),
             "promoters": sorted(Promoter.objects.values_list("pk", "status", "parent_id", "invite_code")),
             "customers": sorted(Customer.objects.values_list("pk", "nickname")),
             "sales": sorted(Product.objects.values_list("pk", "sales_count")),

@@ -167,6 +167,10 @@ class PayAPI:
                 paid_ts=time.time(),
             )
             self.state.save()
+        self._notify_paid(order)
+        return order
+
+    def _notify_paid(self, order: dict) -> None:
         self.out.notify(
             order["notify_url"],
             "TRANSACTION.SUCCESS",
@@ -175,11 +179,36 @@ class PayAPI:
             original_type="transaction",
             summary="支付成功",
         )
-        return order
+
+    def pay_duplicate(self, no: str, amount: int | None = None) -> dict:
+        """A second successful payment for an order already paid, with its own transaction id
+        (what a merchant meets when a shopper pays one order twice, e.g. through two channels):
+        kept as its own entry (``<out_trade_no>#<n>``), refundable by its transaction id."""
+        original = self._order(no)
+        with self.state.lock:
+            if original["trade_state"] not in ("SUCCESS", "REFUND"):
+                raise PayError(400, "INVALID_REQUEST", "原订单尚未支付")
+            orders = self.state.data["orders"]
+            n = sum(1 for k in orders if k.startswith(no + "#")) + 1
+            dup = dict(
+                original,
+                trade_state="SUCCESS",
+                trade_state_desc="支付成功",
+                transaction_id="4200" + digits(24),
+                success_time=now_iso(),
+                refunded=0,
+                split=0,
+                paid_ts=time.time(),
+                amount=int(amount or original["amount"]),
+            )
+            orders[f"{no}#{n}"] = dup
+            self.state.save()
+        self._notify_paid(dup)
+        return dup
 
     # refunds
     def _refund_view(self, refund: dict) -> dict:
-        return {k: v for k, v in refund.items() if k not in ("notify_url",)}
+        return {k: v for k, v in refund.items() if k != "notify_url" and not k.startswith("_")}
 
     def refund(self, req: Request) -> Response:
         self._signed(req)
@@ -187,19 +216,19 @@ class PayAPI:
         out_refund_no = body.get("out_refund_no", "")
         if not OUT_NO_RE.match(out_refund_no):
             raise PayError(400, "PARAM_ERROR", "out_refund_no 格式不正确")
-        if body.get("out_trade_no"):
-            order = self._order(body["out_trade_no"])
-        else:
-            order = next(
+        if body.get("transaction_id"):  # WeChat prefers it: it names one payment
+            order_key, order = next(
                 (
-                    o
-                    for o in self.state.data["orders"].values()
+                    (k, o)
+                    for k, o in self.state.data["orders"].items()
                     if o.get("transaction_id") == body.get("transaction_id")
                 ),
-                None,
+                (None, None),
             )
             if order is None:
                 raise PayError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        else:
+            order_key, order = body.get("out_trade_no", ""), self._order(body.get("out_trade_no", ""))
         amount = body.get("amount") or {}
         with self.state.lock:
             existing = self.state.data["refunds"].get(out_refund_no)
@@ -236,6 +265,7 @@ class PayAPI:
                     "currency": "CNY",
                 },
                 "notify_url": body.get("notify_url") or order["notify_url"],
+                "_order_key": order_key,
             }
             self.state.data["refunds"][out_refund_no] = refund
             self.state.save()
@@ -252,12 +282,11 @@ class PayAPI:
             if refund["status"] != "PROCESSING":
                 return refund
             refund["status"] = outcome
+            order = self.state.data["orders"][refund.get("_order_key") or refund["out_trade_no"]]
             if outcome == "SUCCESS":
                 refund["success_time"] = now_iso()
-                order = self.state.data["orders"][refund["out_trade_no"]]
                 order["trade_state"], order["trade_state_desc"] = "REFUND", "转入退款"
             else:
-                order = self.state.data["orders"][refund["out_trade_no"]]
                 order["refunded"] -= refund["amount"]["refund"]
             self.state.save()
         resource = {

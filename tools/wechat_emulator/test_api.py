@@ -112,6 +112,8 @@ class TestAPI:
         if name == "pay":
             order = self.pay_order(p.get("key") or p["out_trade_no"], p.get("openid"))
             return self._order_view(order)
+        if name == "pay-duplicate":  # the same order paid a second time (another transaction id)
+            return self._order_view(self.pay_duplicate(p["out_trade_no"], p.get("amount")))
         if name == "refund":  # decide a refund left in PROCESSING (refund_outcome "manual")
             return self._refund_view(
                 self.finish_refund(
