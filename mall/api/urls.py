@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import views
+from mall.api import aftersales, views
 from mall.api.errors import not_found
 
 
@@ -25,6 +25,14 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
+    path("orders/<str:order_no>/refunds", aftersales.OrderRefundsView.as_view(), name="order-refunds"),
+    path("refunds", aftersales.RefundListView.as_view(), name="refunds"),
+    path("refunds/<str:out_refund_no>", aftersales.RefundDetailView.as_view(), name="refund"),
+    path(
+        "refunds/<str:out_refund_no>/return-tracking",
+        aftersales.ReturnTrackingView.as_view(),
+        name="refund-return-tracking",
+    ),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

@@ -71,12 +71,14 @@ _CUSTOMER_SERVICE = [
     "orders.view_order",
     "orders.cancel_order",
     "payments.view_refund",
+    "payments.review_refund",
     "customers.view_customer",
     "promoters.view_promoter",
 ]
 _FINANCE = [
     "payments.view_payment",
     "payments.view_refund",
+    "payments.review_refund",
 ]
 
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {
