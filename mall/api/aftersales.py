@@ -7,6 +7,7 @@ Errors use the one error shape with field paths such as ``lines[0].amount_fen``.
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -18,7 +19,7 @@ from mall.api.auth import IsShopper, ShopperTokenAuthentication
 from mall.api.views import APPID_PARAM, StoreAPIMixin
 from mall.orders.models import Order
 from mall.payments.actions import add_return_tracking, request_after_sales
-from mall.payments.models import Refund, RefundKind
+from mall.payments.models import Refund, RefundKind, RefundLine
 
 MAX_FEN = 2**31 - 1
 
@@ -90,7 +91,7 @@ def my_refunds(customer):
     return (
         Refund.objects.filter(order__customer=customer)
         .select_related("order")
-        .prefetch_related("lines__line")
+        .prefetch_related(Prefetch("lines", queryset=RefundLine.objects.select_related("line").order_by("pk")))
         .order_by("-created", "-pk")
     )
 

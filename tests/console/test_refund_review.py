@@ -27,7 +27,10 @@ def _pending(tenant, *, kind="refund_only"):
         refund = request_after_sales(
             order=order,
             customer=customer,
-            lines=[{"line_id": a.pk, "amount_fen": 2590, "quantity": 1}, {"line_id": b.pk, "amount_fen": 1}],
+            lines=[
+                {"line_id": a.pk, "amount_fen": 2590, "quantity": 1},
+                {"line_id": b.pk, "amount_fen": 1, "quantity": 1},
+            ],
             reason="坏了一串",
             kind=kind,
             return_carrier="顺丰" if kind == "return_refund" else "",
@@ -53,7 +56,7 @@ def test_customer_service_approves_with_the_button(tenant_a, store, merchant_use
     assert "阳光玫瑰" in html and "砂糖橘" in html and html.count("data-refund-line") == 2
     assert "¥25.91" in html  # the refund's amount, in yuan
     assert "SF900800700" in html and "顺丰" in html
-    assert "同意退款" in html and "拒绝退款" in html
+    assert 'data-action="approve"' in html and 'data-action="decline"' in html
     # a POST without the page's refund number approves nothing
     stray = client.post(f"/console/refunds/approve/{refund.pk}/", {}, HTTP_HOST=host)
     assert stray.status_code == 400 and _reload(tenant_a, refund).status == "pending_review"
@@ -68,7 +71,7 @@ def test_customer_service_approves_with_the_button(tenant_a, store, merchant_use
         event = order.events.filter(kind="refund_approved").get()
         assert event.actor_id == user.pk
     after = client.get(f"/console/refunds/inspect/{refund.pk}/", HTTP_HOST=host).content.decode()
-    assert "data-approve" not in after and 'data-event="refund_approved"' in after
+    assert 'data-action="approve"' not in after and 'data-event="refund_approved"' in after
     again = client.post(f"/console/refunds/approve/{refund.pk}/", {"confirm_no": refund.out_refund_no}, HTTP_HOST=host)
     assert again.status_code == 400  # reviewed once: the action refuses, the page says why
     assert "data-action-error" in again.content.decode()
@@ -87,7 +90,7 @@ def test_decline_needs_a_reason(tenant_a, store, merchant_users, db):
     refund = _reload(tenant_a, refund)
     assert refund.status == "declined" and refund.decline_reason == "照片显示完好"
     page = client.get(f"/console/refunds/inspect/{refund.pk}/", HTTP_HOST=host).content.decode()
-    assert "照片显示完好" in page and "data-decline" not in page
+    assert "照片显示完好" in page and 'data-action="decline"' not in page
 
 
 def test_roles_without_review_cannot_press_the_buttons(tenant_a, store, merchant_users, db):
