@@ -7,7 +7,10 @@ Errors use the one error shape with field paths such as ``lines[0].amount_fen``.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -22,6 +25,16 @@ from mall.payments.actions import add_return_tracking, request_after_sales
 from mall.payments.models import Refund, RefundKind, RefundLine
 
 MAX_FEN = 2**31 - 1
+# An order or refund number: letters, digits, underscores. Anything else is no row (404) and is
+# never sent to the database (a NUL byte would be an error there). Checked here, in the DRF
+# view, rather than by a URL converter: the catch-all 404 is a plain Django view behind CSRF.
+NUMBER = re.compile(r"[0-9A-Za-z_]{1,64}")
+
+
+def _number(value: str) -> str:
+    if not NUMBER.fullmatch(value or ""):
+        raise Http404
+    return value
 
 
 class RefundLineInSerializer(serializers.Serializer):
@@ -117,7 +130,7 @@ REFUND_NO = OpenApiParameter("out_refund_no", str, OpenApiParameter.PATH, descri
 )
 class OrderRefundsView(ShopperAPIMixin, APIView):
     def post(self, request, order_no: str):
-        order = get_object_or_404(Order, order_no=order_no, customer=request.user)
+        order = get_object_or_404(Order, order_no=_number(order_no), customer=request.user)
         data = AfterSalesRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -148,6 +161,7 @@ class RefundDetailView(ShopperAPIMixin, generics.RetrieveAPIView):
     lookup_field = "out_refund_no"
 
     def get_queryset(self):
+        _number(self.kwargs.get("out_refund_no", ""))
         return my_refunds(self.request.user)
 
 
@@ -159,7 +173,7 @@ class RefundDetailView(ShopperAPIMixin, generics.RetrieveAPIView):
 )
 class ReturnTrackingView(ShopperAPIMixin, APIView):
     def post(self, request, out_refund_no: str):
-        refund = get_object_or_404(Refund, out_refund_no=out_refund_no, order__customer=request.user)
+        refund = get_object_or_404(Refund, out_refund_no=_number(out_refund_no), order__customer=request.user)
         data = ReturnTrackingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         refund = add_return_tracking(
