@@ -345,6 +345,9 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "10"))
 OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
+# Subscribers of ``mall.orders.hooks.order_line_refunded`` (dotted names of outbox handlers,
+# comma-separated in the environment): each gets one message per refunded order line.
+ORDER_LINE_REFUNDED_HANDLERS = [h.strip() for h in env("ORDER_LINE_REFUNDED_HANDLERS", "").split(",") if h.strip()]
 
 # Onboarding and review (saas_platform/onboarding, saas_platform/review).
 SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import checkout, payments, shipping, views
+from mall.api import aftersales, checkout, payments, shipping, views
 from mall.api.errors import not_found
 
 
@@ -35,6 +35,14 @@ urlpatterns = [
     # Any segment (the view answers 404 for no order of this shopper): a malformed number gets
     # the same JSON 404, never the catch-all's CSRF refusal of a POST.
     path("orders/<str:order_no>/pay", payments.PayOrderView.as_view(), name="order-pay"),
+    path("orders/<str:order_no>/refunds", aftersales.OrderRefundsView.as_view(), name="order-refunds"),
+    path("refunds", aftersales.RefundListView.as_view(), name="refunds"),
+    path("refunds/<str:out_refund_no>", aftersales.RefundDetailView.as_view(), name="refund"),
+    path(
+        "refunds/<str:out_refund_no>/return-tracking",
+        aftersales.ReturnTrackingView.as_view(),
+        name="refund-return-tracking",
+    ),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

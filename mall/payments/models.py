@@ -130,6 +130,7 @@ class Refund(models.Model):
         verbose_name = _("退款")
         verbose_name_plural = _("退款")
         ordering = ["-created"]
+        permissions = [("review_refund", _("审核退款"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_fen__gt=0),

@@ -72,6 +72,7 @@ _CUSTOMER_SERVICE = [
     "orders.cancel_order",
     "orders.ship_order",
     "payments.view_refund",
+    "payments.review_refund",
     "customers.view_customer",
     "promoters.view_promoter",
 ]
@@ -79,6 +80,7 @@ _FINANCE = [
     "payments.view_payment",
     "payments.view_refund",
     "payments.view_paymentanomaly",
+    "payments.review_refund",
 ]
 
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {

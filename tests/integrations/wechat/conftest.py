@@ -110,7 +110,11 @@ def wechat_web(emulator, tenant_a, django_db_blocker):
     port = emulator.web_port
     log_dir = ARTIFACTS / f"wechat-web-{port}"
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = subprocess_env(PUBLIC_PORT=port, **emulator.env)
+    # The after-sales tests subscribe a probe to ``order_line_refunded`` (the refund notify
+    # lands in this process): mall.orders.hooks publishes to it (tests/mall/aftersales_probe.py).
+    env = subprocess_env(
+        PUBLIC_PORT=port, ORDER_LINE_REFUNDED_HANDLERS="tests.mall.aftersales_probe.line_refunded", **emulator.env
+    )
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "--timeout", "60"],
         cwd=ROOT,
