@@ -259,9 +259,7 @@ def transition_order(*, order: Order, to: str, actor: User | None = None, note: 
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if to == OrderStatus.COMPLETED and locked.status == OrderStatus.PAID and locked.has_physical:
             # PAID → COMPLETED is a service order's redemption; goods are shipped first.
-            raise ValidationError(
-                {"status": ValidationError(_("含实物的订单须先发货才能完成。"), code="ship_first")}
-            )
+            raise ValidationError({"status": ValidationError(_("含实物的订单须先发货才能完成。"), code="ship_first")})
         before = ORDER_FSM.move(locked, to)
         locked.save(update_fields=["status"])
         log_event(order=locked, kind=OrderEventKind.STATUS, from_status=before, to_status=to, actor=actor, note=note)
@@ -388,9 +386,7 @@ def adjust_order_price(*, order: Order, new_total_fen: int, reason: str, actor: 
             )
         old_total = locked.total_fen
         if new_total_fen == old_total:
-            raise ValidationError(
-                {"new_total_fen": ValidationError(_("新的应付金额与原金额相同。"), code="unchanged")}
-            )
+            raise ValidationError({"new_total_fen": ValidationError(_("新的应付金额与原金额相同。"), code="unchanged")})
         locked.adjust_fen = new_total_fen - locked.goods_fen - locked.shipping_fen
         locked.total_fen = new_total_fen
         locked.save(update_fields=["adjust_fen", "total_fen"])

@@ -39,9 +39,7 @@ def has_no_real_track(order: Order) -> bool:
     """A shipped or completed order with goods, and no tracking record from the carrier (SPEC M8:
     no commission is settled on it)."""
     return (
-        order.has_physical
-        and not order.has_real_track
-        and order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+        order.has_physical and not order.has_real_track and order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
     )
 
 

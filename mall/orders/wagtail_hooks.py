@@ -430,5 +430,3 @@ order_viewset = scope.merchant_only(OrderViewSet("orders"))
 @hooks.register("register_admin_viewset")
 def register_orders():
     return order_viewset
-
-
