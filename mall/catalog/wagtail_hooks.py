@@ -6,11 +6,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.views.generic.models import DeleteView
+from wagtail.admin.views.generic.models import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
 from core.columns import BoolColumn, MoneyColumn
+from core.xlsx import XlsxExportMixin
+from mall.catalog import exports
 from mall.catalog.models import Category, Product
 from mall.catalog.selectors import low_stock_products
 
@@ -47,8 +49,23 @@ class ProductFilterSet(WagtailFilterSet):
         return queryset.filter(pk__in=low) if value else queryset.exclude(pk__in=low)
 
 
+class ProductIndexView(XlsxExportMixin, IndexView):
+    """The product list, exportable to XLSX (one row per SKU, the list's filters applied)."""
+
+    export_permission = "catalog.view_product"
+    export_filename = "products"
+    export_title = _("商品")
+
+    def export_columns(self):
+        return exports.product_export_columns()
+
+    def export_rows(self, queryset):
+        return exports.product_sku_rows(queryset, chunk_size=self.export_chunk_size)
+
+
 class ProductViewSet(ModelViewSet):
     model = Product
+    index_view_class = ProductIndexView
     delete_view_class = InUseAwareDeleteView
     copy_view_enabled = False
     icon = "tag"

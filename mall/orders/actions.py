@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
+from core.money import format_yuan
 from mall.catalog.models import Product, ProductKind, ProductSku
 from mall.catalog.shipping import ShippableLine, shipping_fee
 from mall.customers.models import Address, Customer
@@ -311,6 +313,9 @@ def transition_order(*, order: Order, to: str, actor: User | None = None, note: 
         raise ValidationError({"status": ValidationError(_("取消订单须填写原因。"), code="reason_required")})
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to == OrderStatus.COMPLETED and locked.status == OrderStatus.PAID and locked.has_physical:
+            # PAID → COMPLETED is a service order's redemption; goods are shipped first.
+            raise ValidationError({"status": ValidationError(_("含实物的订单须先发货才能完成。"), code="ship_first")})
         before = ORDER_FSM.move(locked, to)
         locked.save(update_fields=["status"])
         log_event(order=locked, kind=OrderEventKind.STATUS, from_status=before, to_status=to, actor=actor, note=note)
@@ -438,3 +443,128 @@ def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_
             }
         )
     return payment
+
+
+def adjust_order_price(*, order: Order, new_total_fen: int, reason: str, actor: User | None = None) -> Order:
+    """Change what an unpaid order costs (the merchant's 改价), with a reason. Goods and shipping
+    stay as sold; the difference goes to ``adjust_fen`` (negative for a discount), so
+    ``total = goods + shipping + adjust`` still holds and the new total is at least 1 fen.
+    The timeline gets a PRICE_CHANGED event with the old and new totals and the reason.
+
+    Payment reads ``order.total_fen`` when it asks WeChat Pay for a prepay: a prepay made
+    before the change is for the old amount, so the next pay call must ask again (the notify of
+    an old-amount payment is refused by ``record_payment`` as an amount mismatch)."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": ValidationError(_("请填写改价原因。"), code="required")})
+    if isinstance(new_total_fen, bool) or not isinstance(new_total_fen, int):
+        raise ValidationError({"new_total_fen": ValidationError(_("请输入新的应付金额。"), code="invalid")})
+    if new_total_fen < 1:
+        raise ValidationError({"new_total_fen": ValidationError(_("应付金额至少 ¥0.01。"), code="min_value")})
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING_PAYMENT:
+            raise ValidationError(
+                {
+                    "status": ValidationError(
+                        _("订单状态为“%(s)s”，只有待付款的订单可以改价。") % {"s": locked.get_status_display()},
+                        code="not_adjustable",
+                    )
+                }
+            )
+        old_total = locked.total_fen
+        if new_total_fen == old_total:
+            raise ValidationError({"new_total_fen": ValidationError(_("新的应付金额与原金额相同。"), code="unchanged")})
+        locked.adjust_fen = new_total_fen - locked.goods_fen - locked.shipping_fen
+        locked.total_fen = new_total_fen
+        locked.save(update_fields=["adjust_fen", "total_fen"])
+        log_event(
+            order=locked,
+            kind=OrderEventKind.PRICE_CHANGED,
+            actor=actor,
+            note=_("%(old)s → %(new)s：%(reason)s")
+            % {"old": format_yuan(old_total), "new": format_yuan(new_total_fen), "reason": reason},
+        )
+    return locked
+
+
+def normalize_verify_code(code: str) -> str:
+    """What a person or a scanner typed: spaces, dashes and full-width digits are forgiven."""
+    text = unicodedata.normalize("NFKC", str(code or ""))
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def redeem_order(*, order_or_code: Order | str, actor: User | None = None) -> Order:
+    """Redeem (核销) a paid order's service part: the merchant scans or types the shopper's code.
+
+    Rule for the order's status: an order with nothing to ship (service only) is COMPLETED on
+    redemption (PAID → COMPLETED, ``completed_at``). A mixed order (service and goods) only gets
+    ``redeemed_at`` and its REDEEMED event; it completes through its goods (shipped, delivered,
+    then auto-completed), since its physical part is still pending.
+
+    Refused with a field error on ``code``: an unknown code, a code already used, an order
+    that is not paid (or cancelled), and an order with an open after-sales case. Codes live in
+    the store's own schema, so another store's code never matches."""
+    with transaction.atomic():
+        if isinstance(order_or_code, Order):
+            locked = Order.objects.select_for_update().filter(pk=order_or_code.pk).first()
+        else:
+            code = normalize_verify_code(order_or_code)
+            if not code:
+                raise ValidationError({"code": ValidationError(_("请输入核销码。"), code="required")})
+            # A code is unique among unredeemed orders; a used one may have been issued again.
+            rows = Order.objects.select_for_update().filter(verify_code=code)
+            locked = rows.filter(redeemed_at__isnull=True).first() or rows.order_by("-redeemed_at").first()
+        if locked is None or not locked.has_service or not locked.verify_code:
+            raise ValidationError({"code": ValidationError(_("核销码无效，请核对后重试。"), code="unknown_code")})
+        if locked.redeemed_at is not None:
+            raise ValidationError(
+                {
+                    "code": ValidationError(
+                        _("该核销码已于 %(at)s 核销（订单 %(no)s）。")
+                        % {
+                            "at": timezone.localtime(locked.redeemed_at).strftime("%Y-%m-%d %H:%M"),
+                            "no": locked.order_no,
+                        },
+                        code="already_redeemed",
+                    )
+                }
+            )
+        if locked.status not in (OrderStatus.PAID, OrderStatus.SHIPPED):
+            raise ValidationError(
+                {
+                    "code": ValidationError(
+                        _("订单 %(no)s 状态为“%(s)s”，不能核销。")
+                        % {"no": locked.order_no, "s": locked.get_status_display()},
+                        code="not_redeemable",
+                    )
+                }
+            )
+        from mall.payments.models import OPEN_REFUND_STATES
+
+        if locked.refunds.filter(status__in=OPEN_REFUND_STATES).exists():
+            raise ValidationError(
+                {
+                    "code": ValidationError(
+                        _("订单 %(no)s 有未完结的售后，处理完毕后才能核销。") % {"no": locked.order_no},
+                        code="after_sales_open",
+                    )
+                }
+            )
+        now = timezone.now()
+        locked.redeemed_at = now
+        fields = ["redeemed_at"]
+        before = locked.status
+        if not locked.has_physical:
+            ORDER_FSM.move(locked, OrderStatus.COMPLETED)
+            locked.completed_at = now
+            fields += ["status", "completed_at"]
+        locked.save(update_fields=fields)
+        log_event(
+            order=locked,
+            kind=OrderEventKind.REDEEMED,
+            from_status=before if locked.status != before else "",
+            to_status=locked.status if locked.status != before else "",
+            actor=actor,
+        )
+    return locked

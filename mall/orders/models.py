@@ -46,13 +46,14 @@ class OrderStatus(models.TextChoices):
 
 
 # The allowed transitions, written once (house rule 3; ``core.fsm``). PENDING_PAYMENT → PAID
-# happens only in ``record_payment`` (with its Payment row). After-sales is not a status: a
-# refund is an after-sales record (``mall.payments.Refund``) and the order keeps its place.
+# happens only in ``record_payment`` (with its Payment row). PAID → COMPLETED is a service
+# order's redemption (``redeem_order``: a paid order with nothing to ship). After-sales is not a
+# status: a refund is an after-sales record (``mall.payments.Refund``) and the order keeps its place.
 ORDER_FSM = StateMachine(
     OrderStatus,
     {
         OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED},
-        OrderStatus.PAID: {OrderStatus.SHIPPED},
+        OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.COMPLETED},
         OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
         OrderStatus.COMPLETED: set(),
         OrderStatus.CANCELLED: set(),

@@ -71,12 +71,17 @@ _CUSTOMER_SERVICE = [
     "orders.view_order",
     "orders.cancel_order",
     "orders.ship_order",
+    "orders.adjust_order",
+    "orders.redeem_order",
+    "orders.export_order",
     "payments.view_refund",
     "payments.review_refund",
     "customers.view_customer",
     "promoters.view_promoter",
 ]
 _FINANCE = [
+    "orders.view_order",  # the order list, to export it (reconciliation)
+    "orders.export_order",
     "payments.view_payment",
     "payments.view_refund",
     "payments.view_paymentanomaly",

@@ -19,7 +19,8 @@ def test_order_detail_shows_lines_totals_payment_customer_promoter_and_timeline(
     assert paid.count("data-line") == 1
     assert f"t-door-{order.pk}" in paid  # the payment
     assert "135****5678" in paid and "13512345678" not in paid  # the customer's phone, masked
-    assert "data-address>—<" in paid  # no addresses yet
+    assert "张*" in paid and "139****1111" in paid and "文三路 ****" in paid  # the receiver, masked
+    assert "13900001111" not in paid and "张三" not in paid and "100 号" not in paid
     assert "售后中" in paid  # the refund opened an after-sales case
     for kind in ("placed", "paid", "refund_requested"):
         assert f'data-event="{kind}"' in paid

@@ -241,4 +241,4 @@ class Command(BaseCommand):
         products = seed_catalog(catalog=spec["catalog"], industry=spec["industry"])
         shoppers = seed_shoppers(slug=spec["slug"], shoppers=spec["shoppers"])
         lead, second = seed_promoters(shoppers=shoppers)
-        seed_orders(products=products, shoppers=shoppers, lead=lead, second=second)
+        seed_orders(products=products, shoppers=shoppers, lead=lead, second=second, industry=spec["industry"])
