@@ -328,6 +328,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "core.relay_outbox", "schedule": env_int("OUTBOX_RELAY_SECONDS", 5)},
     "refill-spare-schemas": {"task": "tenants.refill_spare_pool", "schedule": 60.0},
     "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
+    "low-stock-notices": {"task": "catalog.notice_low_stock", "schedule": env_int("LOW_STOCK_NOTICE_SECONDS", 600)},
 }
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
 HEALTH_TIMEOUT_SECONDS = float(env("HEALTH_TIMEOUT_SECONDS", "1.5"))  # /healthz answers within this

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
+from mall.catalog import storefront_cache
 from mall.catalog.models import Product, ProductKind, ProductSku
 from mall.catalog.shipping import ShippableLine, shipping_fee
 from mall.customers.models import Address, Customer
@@ -201,6 +202,7 @@ def place_order(
         if clear_cart:
             CartItem.objects.filter(customer=customer, sku_id__in=list(wanted)).delete()
         log_event(order=order, kind=OrderEventKind.PLACED, to_status=order.status)
+        storefront_cache.bump_after_commit()  # stock changed: cached storefront reads are stale
     return order
 
 
@@ -296,6 +298,7 @@ def _release_stock(order: Order) -> None:
         ProductSku.objects.filter(pk=sku_id).update(stock=F("stock") + by_sku[sku_id])
     for product_id in sorted(by_product):
         Product.objects.filter(pk=product_id).update(stock=F("stock") + by_product[product_id])
+    storefront_cache.bump_after_commit()  # stock is back on the shelf
 
 
 def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_at: datetime) -> Payment:

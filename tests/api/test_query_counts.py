@@ -22,7 +22,7 @@ from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, ho
 # and placing writes the order's first timeline event (OrderEvent "placed").
 BOUNDS = {
     "products": 5,  # resolution (2), SET search_path, COUNT, the page with categories joined
-    "product": 4,
+    "product": 6,  # + the SKUs and the images (two prefetches); a service product adds its contract
     "store": 2,  # resolution only: the tenant row answers it
     "orders_list": 6,  # + the shopper, the orders, their lines (one prefetch)
     "orders_create": 19,
@@ -106,7 +106,9 @@ def test_my_orders_run_the_same_statements_for_1_and_20_orders(api, tenant_a):
 def test_placing_an_order_runs_the_same_statements_for_1_and_20_lines(api, tenant_a):
     pks = _products(tenant_a, 20)
     with schema_context(tenant_a.schema_name):
-        token = issue_token(CustomerFactory())
+        shopper = CustomerFactory()
+        home(shopper)  # physical goods need a delivery address
+        token = issue_token(shopper)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     api("post", "orders", data={"items": [{"product_id": pks[0], "quantity": 1}]}, **auth)  # warm-up (content types)
     first, one = api("post", "orders", data={"items": [{"product_id": pks[0], "quantity": 1}]}, **auth)
