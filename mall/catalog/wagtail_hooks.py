@@ -416,9 +416,12 @@ class ContractUploadForm(WagtailAdminModelForm):
 
 
 class ContractCreateView(CreateView):
-    """Uploading is the action ``upload_contract`` (content check, next version number)."""
+    """Uploading is the action ``upload_contract`` (content check, next version number): it runs
+    as the last step of validation, so its field errors show on the form like any other."""
 
-    def form_valid(self, form):
+    def is_valid(self, form):
+        if not super().is_valid(form):
+            return False
         try:
             self.object = actions.upload_contract(
                 product=form.cleaned_data["product"],
@@ -428,7 +431,12 @@ class ContractCreateView(CreateView):
             )
         except ValidationError as exc:
             add_action_errors(form, exc)
-            return self.form_invalid(form)
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
+            return False
+        return True
+
+    def form_valid(self, form):
         messages.success(self.request, gettext("已上传合同第 %(v)s 版。") % {"v": self.object.version})
         return redirect(self.index_url_name)
 

@@ -195,7 +195,7 @@ def test_cached_reads_are_per_tenant_and_an_edit_shows_at_once(api, tenant_a, te
     assert "新分类" in [c["name"] for c in api("get", "categories").json()]
 
 
-def test_cached_detail_keys_start_with_the_tenant_schema(api, tenant_a, settings):
+def test_cached_detail_keys_start_with_the_tenant_schema(api, tenant_a, settings, db):
     import redis
 
     from mall.catalog import storefront_cache

@@ -28,6 +28,7 @@ def _paid_order(product, *, paid_at, fen):
 
     product.price_fen = fen
     product.save(update_fields=["price_fen"])
+    product.skus.update(price_fen=fen)  # an order sells the SKU at the SKU's price
     order = place_order(**buyer(), items=[(product.pk, 1)])
     record_payment(order_no=order.order_no, transaction_id=f"tx-{order.order_no}", amount_fen=fen, paid_at=paid_at)
     return order
