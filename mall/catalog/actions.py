@@ -78,7 +78,7 @@ def create_product(
         return product
 
 
-def sync_product(*, product: Product) -> Product:
+def sync_product(*, product: Product, bump: bool = True) -> Product:
     """Keep the product's derived columns (lowest active price, total stock) in step with its
     SKUs. Called by every action that changes SKUs, and after the console's product form."""
     agg = ProductSku.objects.filter(product=product, is_active=True).aggregate(p=Min("price_fen"), s=Sum("stock"))
@@ -87,7 +87,8 @@ def sync_product(*, product: Product) -> Product:
     )
     Product.objects.filter(pk=product.pk).update(price_fen=price, stock=agg["s"] or 0)
     product.price_fen, product.stock = price, agg["s"] or 0
-    storefront_cache.bump()
+    if bump:
+        storefront_cache.bump()
     return product
 
 
@@ -155,8 +156,8 @@ def batch_edit_products(
         if changes:
             Product.objects.filter(pk__in=ids).update(**changes, updated=timezone.now())
         for product in products:
-            sync_product(product=product)
-        storefront_cache.bump()
+            sync_product(product=product, bump=False)
+        storefront_cache.bump()  # once for the whole batch
     return len(ids)
 
 
