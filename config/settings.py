@@ -335,6 +335,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Per store: cancel expired unpaid orders, query WeChat Pay about late notifies.
     "unpaid-orders": {"task": "payments.settle_unpaid_orders", "schedule": env_int("UNPAID_ORDERS_SECONDS", 60)},
+    "low-stock-notices": {"task": "catalog.notice_low_stock", "schedule": env_int("LOW_STOCK_NOTICE_SECONDS", 600)},
 }
 CELERY_IMPORTS = ["mall.orders.shipping_tasks"]
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)

@@ -61,6 +61,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
             teardown_databases(own, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _own_storefront_cache(monkeypatch):
+    """Each test reads its own storefront cache entries: the database is rolled back between
+    tests but Redis is not, and rows written without an action (bulk_create) bump no version."""
+    import uuid
+
+    from mall.catalog import storefront_cache
+
+    monkeypatch.setattr(storefront_cache, "EPOCH", uuid.uuid4().hex[:12])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counters (per IP, per phone) are kept in Redis across runs; every browser test

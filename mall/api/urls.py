@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import aftersales, checkout, payments, shipping, views
+from mall.api import aftersales, catalog, checkout, payments, shipping, views
 from mall.api.errors import not_found
 
 
@@ -21,8 +21,11 @@ register_converter(IdConverter, "id")
 app_name = "api"
 urlpatterns = [
     path("store", views.StoreView.as_view(), name="store"),
-    path("products", views.ProductListView.as_view(), name="products"),
-    path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
+    path("categories", catalog.CategoryTreeView.as_view(), name="categories"),
+    path("products", catalog.ProductListView.as_view(), name="products"),
+    path("products/<id:pk>", catalog.ProductDetailView.as_view(), name="product"),
+    path("products/<id:pk>/contract", catalog.ContractView.as_view(), name="product-contract"),
+    path("products/<id:pk>/contract/accept", catalog.ContractAcceptView.as_view(), name="product-contract-accept"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
     path("orders/<str:order_no>", checkout.OrderDetailView.as_view(), name="order"),

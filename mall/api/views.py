@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,11 +16,8 @@ from mall.api.serializers import (
     LoginSerializer,
     OrderSerializer,
     PlaceOrderSerializer,
-    ProductSerializer,
     StoreSerializer,
-    product_payload,
 )
-from mall.catalog.selectors import shelf_products
 from mall.customers.actions import login_shopper
 from mall.customers.models import Address, Customer
 from mall.orders.actions import place_order
@@ -52,32 +49,6 @@ class StoreView(StoreAPIMixin, APIView):
         return Response(
             StoreSerializer({"slug": t.slug, "name": t.name, "industry": t.industry, "status": t.status}).data
         )
-
-
-@extend_schema(parameters=[APPID_PARAM], summary="商品列表")
-class ProductListView(StoreAPIMixin, generics.ListAPIView):
-    serializer_class = ProductSerializer  # the schema; rows are rendered by product_payload
-
-    def get_queryset(self):
-        return shelf_products()
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([product_payload(p) for p in page])
-
-
-@extend_schema(
-    parameters=[APPID_PARAM, OpenApiParameter("id", int, OpenApiParameter.PATH, description="商品 ID")],
-    summary="商品详情",
-)
-class ProductDetailView(StoreAPIMixin, generics.RetrieveAPIView):
-    serializer_class = ProductSerializer  # the schema; the body is rendered by product_payload
-
-    def get_queryset(self):
-        return shelf_products()
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(product_payload(self.get_object()))
 
 
 @extend_schema(

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from mall.catalog.actions import create_category, create_product
-from mall.catalog.models import Product, ProductContract, ProductKind, ShippingRegionRule, ShippingTemplate
+from mall.catalog.actions import create_category, create_product, upload_contract
+from mall.catalog.models import Product, ProductKind, ShippingRegionRule, ShippingTemplate
 
 
 def seed_shipping() -> ShippingTemplate:
@@ -53,15 +53,6 @@ def minimal_pdf(title: str) -> bytes:
     return out
 
 
-def add_contract(*, product: Product, title: str) -> ProductContract:
-    with transaction.atomic():
-        last = ProductContract.objects.filter(product=product).order_by("-version").first()
-        contract = ProductContract(product=product, title=title, version=(last.version + 1) if last else 1)
-        contract.file.save(f"{product.pk}-v{contract.version}.pdf", ContentFile(minimal_pdf(title)), save=False)
-        contract.save()
-    return contract
-
-
 def seed_catalog(*, catalog: dict, industry: str) -> list[Product]:
     """``catalog``: {"top category / sub-category": [product spec, …]}; a product spec is
     (title, subtitle, skus, is_hot, extra) with skus [(name, price_fen, stock), …]."""
@@ -96,6 +87,10 @@ def seed_catalog(*, catalog: dict, industry: str) -> list[Product]:
                 **attrs,
             )
             if contract_title:
-                add_contract(product=product, title=contract_title)
+                upload_contract(
+                    product=product,
+                    title=contract_title,
+                    upload=ContentFile(minimal_pdf(contract_title), name="contract.pdf"),
+                )
             products.append(product)
     return products

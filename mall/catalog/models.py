@@ -40,6 +40,12 @@ class Category(models.Model):
             return f"{self.parent.name} / {self.name}"
         return self.name
 
+    def tree_label(self) -> str:
+        """The name as the console's category tree shows it (sub-categories indented)."""
+        return f"└ {self.name}" if self.parent_id else self.name
+
+    tree_label.short_description = _("名称")
+
     def clean(self):
         from django.core.exceptions import ValidationError
 
@@ -255,3 +261,18 @@ class ContractAcceptance(models.Model):
         verbose_name = _("合同签署")
         verbose_name_plural = _("合同签署")
         ordering = ["-accepted_at"]
+
+
+class StockNotice(models.Model):
+    """A merchant-visible notice: a SKU fell below its product's low-stock threshold (written
+    once per crossing by the outbox handler ``mall.catalog.effects.write_stock_notices``)."""
+
+    sku = models.ForeignKey(ProductSku, verbose_name=_("规格"), on_delete=models.CASCADE, related_name="stock_notices")
+    stock = models.PositiveIntegerField(_("当时库存"))
+    threshold = models.PositiveIntegerField(_("预警值"))
+    created = models.DateTimeField(_("提醒时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("库存提醒")
+        verbose_name_plural = _("库存提醒")
+        ordering = ["-created", "-pk"]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core import outbox
 from core.money import format_yuan
+from mall.catalog import storefront_cache
 from mall.catalog.models import Product, ProductKind, ProductSku
 from mall.catalog.shipping import ShippableLine, shipping_fee
 from mall.customers.models import Address, Customer
@@ -169,6 +170,7 @@ def place_order(
         if clear_cart:
             CartItem.objects.filter(customer=customer, sku_id__in=list(wanted)).delete()
         log_event(order=order, kind=OrderEventKind.PLACED, to_status=order.status)
+        storefront_cache.bump_after_commit()  # stock changed: cached storefront reads are stale
     return order
 
 
@@ -373,6 +375,7 @@ def _add_product_stock(delta: dict[int, int]) -> None:
             f"FROM (VALUES {values}) AS v(id, d) WHERE p.id = v.id",
             params,
         )
+    storefront_cache.bump_after_commit()  # stock is back on the shelf
 
 
 def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_at: datetime) -> Payment:

@@ -22,7 +22,7 @@ from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, ho
 # and placing writes the order's first timeline event (OrderEvent "placed").
 BOUNDS = {
     "products": 5,  # resolution (2), SET search_path, COUNT, the page with categories joined
-    "product": 4,
+    "product": 6,  # + the SKUs and the images (two prefetches); a service product adds its contract
     "store": 2,  # resolution only: the tenant row answers it
     "orders_list": 6,  # + the shopper, the orders, their lines (one prefetch)
     "orders_create": 19,

@@ -43,6 +43,8 @@ ALLOWED_WORDS = {
     "English",
     "JPG",
     "PNG",
+    "XLSX",  # file formats of Wagtail's export buttons (下载XLSX / 下载CSV)
+    "CSV",
     "KB",
     "MB",
     "px",
