@@ -328,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "core.relay_outbox", "schedule": env_int("OUTBOX_RELAY_SECONDS", 5)},
     "refill-spare-schemas": {"task": "tenants.refill_spare_pool", "schedule": 60.0},
     "licence-expiry": {"task": "review.check_licence_expiry", "schedule": 6 * 3600.0},
+    # Rule-based shopper tags ("frequent buyer"), recomputed per store (mall.customers.tasks).
+    "customer-rule-tags": {"task": "customers.recompute_rule_tags_everywhere", "schedule": 6 * 3600.0},
 }
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)
 HEALTH_TIMEOUT_SECONDS = float(env("HEALTH_TIMEOUT_SECONDS", "1.5"))  # /healthz answers within this

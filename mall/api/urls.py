@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import views
+from mall.api import customers, views
 from mall.api.errors import not_found
 
 
@@ -25,6 +25,10 @@ urlpatterns = [
     path("products/<id:pk>", views.ProductDetailView.as_view(), name="product"),
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
+    path("me", customers.MeView.as_view(), name="me"),
+    path("me/phone", customers.BindPhoneView.as_view(), name="me-phone"),
+    path("addresses", customers.AddressListView.as_view(), name="addresses"),
+    path("addresses/<id:pk>", customers.AddressDetailView.as_view(), name="address"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

@@ -72,6 +72,11 @@ _CUSTOMER_SERVICE = [
     "orders.cancel_order",
     "payments.view_refund",
     "customers.view_customer",
+    "customers.tag_customer",
+    "customers.view_customertag",
+    "customers.add_customertag",
+    "customers.change_customertag",
+    "customers.delete_customertag",
     "promoters.view_promoter",
 ]
 _FINANCE = [
