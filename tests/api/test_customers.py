@@ -140,7 +140,7 @@ def test_address_crud_lists_masked_and_shows_the_owner_full_values(shopper, tena
         ({**GOOD, "province": ""}, "province", "省份"),
         ({**GOOD, "city": "x"}, "city", "城市"),
         ({**GOOD, "detail": "短"}, "detail", "详细地址"),
-        ({k: v for k, v in GOOD.items() if k != "phone"}, "phone", "必填"),
+        ({k: v for k, v in GOOD.items() if k != "phone"}, "phone", "必需"),
         ({**GOOD, "is_default": "maybe"}, "is_default", "布尔"),
         ({**GOOD, "detail": "长" * 501}, "detail", "500"),
     ],

@@ -90,19 +90,25 @@ def test_search_by_full_phone_and_nickname_and_filters_by_tag_and_date(tenant_a,
     assert names(q="小客户") == {"小客户乙"}
     assert names(tag=shoppers["vip"].pk) == {"大客户甲"}
     today = timezone.localdate()
-    assert names(registered_at_after=str(today - dt.timedelta(days=1))) == {"大客户甲", "小客户乙"}
-    assert names(registered_at_before=str(today - dt.timedelta(days=3))) == set()
+    assert names(registered_at_from=str(today - dt.timedelta(days=1))) == {"大客户甲", "小客户乙"}
+    assert names(registered_at_to=str(today - dt.timedelta(days=3))) == set()
 
 
-def test_the_shopper_list_runs_the_same_statements_for_few_and_many_shoppers(tenant_a, shoppers, merchant_users):
+def test_the_shopper_list_runs_the_same_statements_for_few_and_many_shoppers(
+    tenant_a, shoppers, merchant_users, settings
+):
+    from tenants.selectors import forget_cached_tenants
+
+    settings.TENANT_CACHE_SECONDS = 0  # every request resolves its host: counts do not depend on timing
+    forget_cached_tenants()
     client = login(merchant_users["owner"], tenant_a.schema_name)
 
-    def count() -> int:
+    def count() -> list[str]:
         connection.set_schema_to_public()
         with CaptureQueriesContext(connection) as ctx:
             r = client.get("/console/customers/", HTTP_HOST=tenant_a.primary_host)
         assert r.status_code == 200
-        return len(ctx.captured_queries)
+        return [q["sql"] for q in ctx.captured_queries]
 
     count()  # warm-up (content types, menus)
     few = count()
@@ -113,7 +119,7 @@ def test_the_shopper_list_runs_the_same_statements_for_few_and_many_shoppers(ten
             tag_customer(customer=c, tag=vip)
             _paid_order(c, shoppers["product"])
     many = count()
-    assert few == many, (few, many)
+    assert len(few) == len(many), "\n".join(q for q in many if q not in few)
 
 
 @pytest.mark.parametrize("role", ["owner", "customer_service"])
@@ -191,7 +197,7 @@ def test_the_tag_screen_lists_tags_with_their_holder_count(tenant_a, shoppers, m
     html = page.content.decode()
     assert "重要客户" in html and "近 90 天付款订单数" in html
     created = client.post(
-        "/console/customer-tags/add/",
+        "/console/customer-tags/new/",
         {"name": "生日月", "rule": "", "rule_value": "3"},
         HTTP_HOST=tenant_a.primary_host,
     )
