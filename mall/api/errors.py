@@ -21,6 +21,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -115,6 +116,7 @@ def is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # a PUT/POST/DELETE to no endpoint is a JSON 404, not the CSRF middleware's HTML 403
 def not_found(request, *args, **kwargs):
     """The last ``/api/`` route: any path and any method no endpoint matches."""
     return json_error(404, "not_found", _("接口不存在：%(path)s") % {"path": request.path})

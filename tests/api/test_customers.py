@@ -222,3 +222,28 @@ def test_the_address_list_runs_the_same_statements_for_1_and_20_addresses(tenant
     n20, many = count(lots)
     assert (n1, n20) == (1, 20)
     assert len(one) == len(many) <= 5, "\n".join(many)  # resolution (2), search_path, the shopper, the addresses
+
+
+def test_a_change_to_a_malformed_address_id_is_a_json_404_not_a_csrf_page(shopper, tenant_a):
+    """Ids the route does not match fall through to the API's catch-all, which must not hand the
+    request to the CSRF check (an HTML 403) — the client is a token-authenticated app."""
+    with schema_context(tenant_a.schema_name):
+        token = issue_token(Customer.objects.get(pk=shopper.customer.pk))
+    client = Client(enforce_csrf_checks=True)
+    for method in ("put", "delete", "post"):
+        r = getattr(client, method)(
+            "/api/v1/addresses/-1",
+            data=GOOD,
+            content_type="application/json",
+            HTTP_HOST=tenant_a.primary_host,
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert r.status_code == 404 and r["Content-Type"].startswith("application/json"), (method, r.status_code)
+    ok = client.put(
+        "/api/v1/addresses/999999",
+        data=GOOD,
+        content_type="application/json",
+        HTTP_HOST=tenant_a.primary_host,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert ok.status_code == 404 and ok.json()["error"]["code"] == "not_found"
