@@ -336,6 +336,8 @@ CELERY_BEAT_SCHEDULE = {
     # Per store: cancel expired unpaid orders, query WeChat Pay about late notifies.
     "unpaid-orders": {"task": "payments.settle_unpaid_orders", "schedule": env_int("UNPAID_ORDERS_SECONDS", 60)},
     "low-stock-notices": {"task": "catalog.notice_low_stock", "schedule": env_int("LOW_STOCK_NOTICE_SECONDS", 600)},
+    # Rule-based shopper tags ("frequent buyer"), recomputed per store (mall.customers.tasks).
+    "customer-rule-tags": {"task": "customers.recompute_rule_tags_everywhere", "schedule": 6 * 3600.0},
 }
 CELERY_IMPORTS = ["mall.orders.shipping_tasks"]
 OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 60)

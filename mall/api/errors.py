@@ -116,7 +116,7 @@ def is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
-@csrf_exempt  # a POST to no endpoint is a JSON 404 too, not Django's HTML CSRF page
+@csrf_exempt  # a PUT/POST/DELETE to no endpoint is a JSON 404, not the CSRF middleware's HTML 403
 def not_found(request, *args, **kwargs):
     """The last ``/api/`` route: any path and any method no endpoint matches."""
     return json_error(404, "not_found", _("接口不存在：%(path)s") % {"path": request.path})

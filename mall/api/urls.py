@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import aftersales, catalog, checkout, payments, shipping, views
+from mall.api import aftersales, catalog, checkout, customers, payments, shipping, views
 from mall.api.errors import not_found
 
 
@@ -46,6 +46,10 @@ urlpatterns = [
         aftersales.ReturnTrackingView.as_view(),
         name="refund-return-tracking",
     ),
+    path("me", customers.MeView.as_view(), name="me"),
+    path("me/phone", customers.BindPhoneView.as_view(), name="me-phone"),
+    path("addresses", customers.AddressListView.as_view(), name="addresses"),
+    path("addresses/<id:pk>", customers.AddressDetailView.as_view(), name="address"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

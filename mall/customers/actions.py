@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.customers.models import Address, Customer
+from mall.customers.models import Address, Customer, CustomerTag, CustomerTagging, TagRule
+
+log = logging.getLogger(__name__)
 
 
 def login_shopper(*, openid: str) -> Customer:
@@ -96,3 +103,135 @@ def delete_address(*, customer: Customer, address_id: int) -> None:
             first = Address.objects.filter(customer=customer).order_by("-pk").first()
             if first is not None:
                 Address.objects.filter(pk=first.pk).update(is_default=True)
+
+
+# -- profile and phone ----------------------------------------------------------------------------
+
+NICKNAME_MAX = 64
+AVATAR_URL_MAX = 200
+
+
+def update_profile(*, customer: Customer, nickname: str | None = None, avatar_url: str | None = None) -> Customer:
+    """Change the shopper's own nickname and/or avatar (``None`` leaves a field as it is)."""
+    errors = {}
+    if nickname is not None:
+        nickname = nickname.strip()
+        if not 1 <= len(nickname) <= NICKNAME_MAX:
+            errors["nickname"] = _("昵称须为 1–%(n)s 个字。") % {"n": NICKNAME_MAX}
+    if avatar_url is not None:
+        avatar_url = avatar_url.strip()
+        if avatar_url:
+            try:
+                URLValidator(schemes=["https", "http"])(avatar_url)
+            except ValidationError:
+                errors["avatar_url"] = _("头像地址须为 http(s) 链接。")
+            else:
+                if len(avatar_url) > AVATAR_URL_MAX:
+                    errors["avatar_url"] = _("头像地址最长 %(n)s 个字符。") % {"n": AVATAR_URL_MAX}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        fields = []
+        if nickname is not None:
+            customer.nickname = nickname
+            fields.append("nickname")
+        if avatar_url is not None:
+            customer.avatar_url = avatar_url
+            fields.append("avatar_url")
+        if fields:
+            customer.save(update_fields=fields)
+    return customer
+
+
+def bind_phone(*, customer: Customer, phone: str) -> Customer:
+    """Bind (or re-bind) the shopper's mobile number, as WeChat's getPhoneNumber reported it.
+    Stored normalised and encrypted (``PhoneNumberMixin``), with its blind index; shown masked."""
+    from core import crypto
+
+    if not crypto.is_valid_phone(phone or ""):
+        raise ValidationError({"phone": _("请填写正确的手机号。")})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.phone = crypto.normalize_phone(phone)
+        customer.phone_bound_at = timezone.now()
+        customer.save()  # PhoneNumberMixin.save normalises, encrypts and indexes
+    return customer
+
+
+# -- tags -------------------------------------------------------------------------------------------
+
+FREQUENT_BUYER_DAYS = 90
+
+
+def _manual_tag(tag: CustomerTag) -> CustomerTag:
+    if tag.rule:
+        raise ValidationError({"tag": _("“%(tag)s”是规则标签，由系统按规则自动计算。") % {"tag": tag.name}})
+    return tag
+
+
+def tag_customer(*, customer: Customer, tag: CustomerTag, actor=None) -> CustomerTagging:
+    """Give the shopper a manual tag (idempotent). Rule tags are the rule's alone."""
+    _manual_tag(tag)
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=customer.pk)
+        tagging, created = CustomerTagging.objects.get_or_create(
+            customer=customer, tag=tag, defaults={"by_rule": False}
+        )
+    if created:
+        log.info("customer %s tagged %r by %s", customer.pk, tag.name, getattr(actor, "pk", None))
+    return tagging
+
+
+def untag_customer(*, customer: Customer, tag: CustomerTag, actor=None) -> None:
+    """Take a manual tag off the shopper (a tag the shopper does not have: an error)."""
+    _manual_tag(tag)
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=customer.pk)
+        deleted, _n = CustomerTagging.objects.filter(customer=customer, tag=tag, by_rule=False).delete()
+    if not deleted:
+        raise ValidationError({"tag": _("该顾客没有“%(tag)s”标签。") % {"tag": tag.name}})
+    log.info("customer %s untagged %r by %s", customer.pk, tag.name, getattr(actor, "pk", None))
+
+
+def frequent_buyer_ids(*, min_orders: int, now: dt.datetime | None = None) -> set[int]:
+    """Shoppers with at least ``min_orders`` paid orders (paid, not cancelled) in the last 90 days."""
+    from django.db.models import Count
+
+    from mall.orders.models import Order, OrderStatus
+
+    since = (now or timezone.now()) - dt.timedelta(days=FREQUENT_BUYER_DAYS)
+    return set(
+        Order.objects.filter(paid_at__isnull=False, paid_at__gte=since)
+        .exclude(status=OrderStatus.CANCELLED)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=max(min_orders, 1))
+        .values_list("customer_id", flat=True)
+    )
+
+
+def recompute_rule_tags(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Bring every rule tag's automatic taggings up to date in this store: add the shoppers the
+    rule now matches, remove the ones it no longer does. Manual taggings are never touched
+    (a shopper tagged by hand keeps the tag whatever the rule says)."""
+    added = removed = 0
+    with transaction.atomic():
+        tags = list(CustomerTag.objects.select_for_update().order_by("pk"))  # one recompute at a time
+        for tag in tags:
+            if tag.rule == TagRule.FREQUENT_BUYER:
+                wanted = frequent_buyer_ids(min_orders=tag.rule_value, now=now)
+            else:
+                wanted = set()  # a manual tag (or one whose rule was dropped) has no automatic taggings
+            current = set(CustomerTagging.objects.filter(tag=tag, by_rule=True).values_list("customer_id", flat=True))
+            manual = set(CustomerTagging.objects.filter(tag=tag, by_rule=False).values_list("customer_id", flat=True))
+            stale = current - wanted
+            if stale:
+                removed += CustomerTagging.objects.filter(tag=tag, by_rule=True, customer_id__in=stale).delete()[0]
+            new = wanted - current - manual
+            if new:
+                CustomerTagging.objects.bulk_create(
+                    [CustomerTagging(customer_id=c, tag=tag, by_rule=True) for c in sorted(new)], ignore_conflicts=True
+                )
+                added += len(new)
+    return {"added": added, "removed": removed}

@@ -32,3 +32,17 @@ def seed_shoppers(*, slug: str, shoppers: list[tuple[str, str]]) -> list[Custome
             )
         customers.append(customer)
     return customers
+
+
+def seed_tags(*, shoppers: list[Customer]) -> None:
+    """A manual "VIP" tag on the first shopper and the "frequent buyer" rule tag (N = 2),
+    computed from the seeded orders (the beat task keeps it current afterwards)."""
+    from mall.customers.actions import recompute_rule_tags, tag_customer
+    from mall.customers.models import CustomerTag, TagRule
+
+    vip, _ = CustomerTag.objects.get_or_create(name="VIP")
+    CustomerTag.objects.get_or_create(name="常购客", defaults={"rule": TagRule.FREQUENT_BUYER, "rule_value": 2})
+    CustomerTag.objects.get_or_create(name="待回访")
+    if shoppers:
+        tag_customer(customer=shoppers[0], tag=vip)
+    recompute_rule_tags()

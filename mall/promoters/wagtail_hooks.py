@@ -3,11 +3,9 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from core import console as scope
-from mall.customers.models import Customer
 from mall.promoters.models import Promoter
 
 scope.action_only_policy(Promoter)  # made by mall.promoters.actions.make_promoter, never by a form
-scope.action_only_policy(Customer)  # shoppers sign themselves up (mini-program login)
 
 
 class PromoterViewSet(ModelViewSet):
@@ -24,25 +22,11 @@ class PromoterViewSet(ModelViewSet):
     form_fields = ["invite_code"]  # never shown: editing is refused by the policy
 
 
-class CustomerViewSet(ModelViewSet):
-    model = Customer
-    icon = "user"
-    menu_label = _("顾客")
-    url_prefix = "customers"
-    list_display = ["nickname", "masked_phone", "registered_at"]
-    search_fields = ["nickname"]
-    create_view_enabled = False
-    copy_view_enabled = False
-    inspect_view_enabled = True
-    inspect_view_fields = ["nickname", "openid", "masked_phone", "registered_at"]
-    form_fields = ["nickname"]
-
-
 class UsersGroup(ModelViewSetGroup):
     menu_label = _("用户与推广")
     menu_icon = "group"
     menu_order = 220
-    items = (PromoterViewSet("promoters"), CustomerViewSet("customers"))
+    items = (PromoterViewSet("promoters"),)  # shoppers: mall.customers.wagtail_hooks
 
 
 users_group = UsersGroup()

@@ -84,6 +84,11 @@ _CUSTOMER_SERVICE = [
     "payments.view_refund",
     "payments.review_refund",
     "customers.view_customer",
+    "customers.tag_customer",
+    "customers.view_customertag",
+    "customers.add_customertag",
+    "customers.change_customertag",
+    "customers.delete_customertag",
     "promoters.view_promoter",
 ]
 _FINANCE = [

@@ -13,6 +13,7 @@ SCREENS = {
     "orders": "/console/orders/",
     "refunds": "/console/refunds/",
     "customers": "/console/customers/",
+    "customer_tags": "/console/customer-tags/",
     "promoters": "/console/promoters/",
     "products": "/console/catalog/products/",
     "categories": "/console/catalog/categories/",
@@ -25,7 +26,7 @@ SCREENS = {
 REACHES = {
     "owner": set(SCREENS) - {"pages"},
     "operations": {"products", "categories"},  # store pages come with the store builder (issue 13)
-    "customer_service": {"orders", "refunds", "customers", "promoters"},
+    "customer_service": {"orders", "refunds", "customers", "customer_tags", "promoters"},
     "finance": {"payments", "refunds", "orders"},  # orders read-only, to export them
 }
 

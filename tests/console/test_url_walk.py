@@ -100,7 +100,7 @@ def merchant_snapshot(schema: str) -> dict:
     from django.contrib.auth.models import Group
 
     from mall.catalog.models import Product
-    from mall.customers.models import Customer
+    from mall.customers.models import Customer, CustomerTagging
     from mall.orders.models import Order, OrderEvent
     from mall.payments.models import Payment, PaymentAnomaly, Refund
     from mall.promoters.models import Promoter
@@ -114,7 +114,8 @@ def merchant_snapshot(schema: str) -> dict:
             "refunds": sorted(Refund.objects.values_list("pk", "status", "amount_fen")),
             "anomalies": sorted(PaymentAnomaly.objects.values_list("pk", "kind", "refund_id")),
             "promoters": sorted(Promoter.objects.values_list("pk", "status", "parent_id", "invite_code")),
-            "customers": sorted(Customer.objects.values_list("pk", "nickname")),
+            "customers": sorted(Customer.objects.values_list("pk", "nickname", "phone_index")),
+            "taggings": sorted(CustomerTagging.objects.values_list("customer_id", "tag_id", "by_rule")),
             "sales": sorted(Product.objects.values_list("pk", "sales_count")),
             "users": sorted(User.objects.values_list("pk", "is_active", "is_superuser", "is_staff")),
             "memberships": sorted(User.groups.through.objects.values_list("user_id", "group_id")),

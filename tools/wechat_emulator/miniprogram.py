@@ -187,20 +187,22 @@ class MiniProgramAPI:
         if bad:
             return bad
         item = self.state.data["phone_codes"].get(req.payload().get("code", ""))
-        if not item or item["used"]:
+        if not item or item["used"] or (item.get("appid") and item["appid"] != appid):
             return err(40029, "invalid code")
+        if item.get("expires") and item["expires"] < time.time():
+            return err(40029, "code expired")
         with self.state.lock:
             item["used"] = True
             self.state.save()
-        phone = item["phone"]
+        phone, country = item["phone"], str(item.get("country_code", "86"))
         return js(
             {
                 "errcode": 0,
                 "errmsg": "ok",
-                "phone_info": {
-                    "phoneNumber": phone,
+                "phone_info": {  # as WeChat: phoneNumber carries the country code for numbers outside China
+                    "phoneNumber": phone if country == "86" else f"+{country}{phone}",
                     "purePhoneNumber": phone,
-                    "countryCode": "86",
+                    "countryCode": country,
                     "watermark": {"timestamp": int(time.time()), "appid": appid},
                 },
             }

@@ -71,10 +71,16 @@ class TestAPI:
                 d["js_codes"][code] = {"appid": p["appid"], "openid": openid, "used": False}
                 self.state.save()
             return {"code": code, "openid": openid}
-        if name == "phone-code":  # getPhoneNumber's button
+        if name == "phone-code":  # getPhoneNumber's button (the code is good once, for 5 minutes, in one mini-program)
             code = token("", 32)
             with self.state.lock:
-                d["phone_codes"][code] = {"phone": p["phone"], "used": False}
+                d["phone_codes"][code] = {
+                    "phone": p["phone"],
+                    "country_code": str(p.get("country_code", "86")),
+                    "appid": p.get("appid", ""),
+                    "expires": int(time.time()) + int(p.get("ttl", 300)),
+                    "used": False,
+                }
                 self.state.save()
             return {"code": code}
         if name == "subscribe":  # the user accepts a one-time subscription

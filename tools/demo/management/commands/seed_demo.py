@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from mall.catalog.demo import seed_catalog
 from mall.catalog.models import Product
-from mall.customers.demo import seed_shoppers
+from mall.customers.demo import seed_shoppers, seed_tags
 from mall.orders.demo import seed_orders
 from mall.promoters.demo import seed_promoters
 from saas_platform.accounts.demo import ensure_merchant_owner, ensure_staff
@@ -242,3 +242,4 @@ class Command(BaseCommand):
         shoppers = seed_shoppers(slug=spec["slug"], shoppers=spec["shoppers"])
         lead, second = seed_promoters(shoppers=shoppers)
         seed_orders(products=products, shoppers=shoppers, lead=lead, second=second, industry=spec["industry"])
+        seed_tags(shoppers=shoppers)
