@@ -35,6 +35,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m infra.devstack exec $(PY) bench/provision.py
 	$(PY) -m infra.devstack exec $(PY) bench/hello.py
+	$(PY) -m infra.devstack exec $(PY) bench/orders.py
+	$(PY) -m infra.devstack exec $(PY) bench/export.py
 
 clean-data:
 	rm -rf .data

@@ -15,7 +15,7 @@ from mall.customers.models import Customer
 from mall.orders.actions import adjust_order_price, cancel_order, place_order, record_payment, redeem_order
 from mall.orders.models import Order
 from mall.orders.shipping import complete_delivered_orders, record_tracking, ship_order
-from mall.payments.actions import approve_refund, request_after_sales
+from mall.payments.actions import approve_refund, record_refund_result, request_after_sales
 
 
 def _sku(product: Product, index: int = 0) -> int:
@@ -109,6 +109,14 @@ def _seed_physical_orders(*, products, shoppers, lead, second) -> None:
         order=refund_case, customer=shoppers[2], lines=None, reason="买重了，不想要了", kind="refund_only"
     )
     approve_refund(refund=refund, actor=None)
+    # WeChat Pay's word on it, as its refund notify brings it (the demo's payments were never
+    # made at the emulator, so the seed records the result the notify would carry).
+    record_refund_result(
+        out_refund_no=refund.out_refund_no,
+        refund_id=f"5030demo{refund.pk:08d}",
+        wechat_status="SUCCESS",
+        amount_fen=refund.amount_fen,
+    )
 
 
 def _seed_service_orders(*, products, shoppers, lead, second) -> None:

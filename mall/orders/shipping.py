@@ -245,6 +245,17 @@ def _complete(order: Order, *, note: str, actor: User | None = None, customer: C
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if customer is not None and locked.customer_id != customer.pk:
         raise ValidationError({"order_no": ValidationError(_("订单不存在。"), code="not_found")})
+    if locked.status == OrderStatus.PAID:
+        # PAID → COMPLETED exists only for redeemed service orders (``redeem_order``): goods
+        # are completed once they have shipped.
+        raise ValidationError(
+            {
+                "status": ValidationError(
+                    _("订单状态为“%(s)s”，发货后才能确认收货。") % {"s": locked.get_status_display()},
+                    code="not_shipped",
+                )
+            }
+        )
     before = ORDER_FSM.move(locked, OrderStatus.COMPLETED)
     locked.completed_at = timezone.now()
     locked.save(update_fields=["status", "completed_at"])

@@ -113,7 +113,7 @@ def test_confirming_an_unshipped_order_is_a_400_in_chinese(tenant_a, db):
     order, token, _line = _paid(tenant_a)
     resp = _call("post", tenant_a, f"orders/{order.order_no}/confirm-receipt", token)
     assert resp.status_code == 400
-    assert resp.json()["error"]["fields"]["status"] == ["订单不能从“待发货”变为“已完成”。"]
+    assert resp.json()["error"]["fields"]["status"] == ["订单状态为“待发货”，发货后才能确认收货。"]
 
 
 @pytest.mark.parametrize("endpoint, method", [("tracking", "get"), ("confirm-receipt", "post")])

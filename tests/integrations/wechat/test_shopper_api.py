@@ -34,6 +34,15 @@ def test_shopper_logs_in_orders_and_a_suspended_store_refuses_orders(emulator, b
     again = api("post", "auth/login", data={"code": code})  # a code is good once
     assert again.status_code == 400 and "code" in again.json()["error"]["fields"]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    address = {
+        "receiver": "王小明",
+        "phone": "13900001234",
+        "province": "云南省",
+        "city": "昆明市",
+        "district": "五华区",
+        "detail": "青年路 100 号 2 单元 501",
+    }
+    assert api("post", "addresses", data=address, **auth).status_code == 201  # goods ship to it
 
     assert api("post", "orders", data={"items": [{"product_id": product.pk, "quantity": 2}]}).status_code in (401, 403)
     placed = api("post", "orders", data={"items": [{"product_id": product.pk, "quantity": 2}]}, **auth)
