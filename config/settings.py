@@ -454,6 +454,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for each choice set shared by several serializers' fields called "kind".
+    "ENUM_NAME_OVERRIDES": {
+        "ProductKindEnum": "mall.catalog.models.ProductKind.choices",
+        "RefundKindEnum": "mall.payments.models.RefundKind.choices",
+    },
 }
 
 WAGTAIL_SITE_NAME = "分销云"

@@ -70,6 +70,7 @@ def _own_storefront_cache(monkeypatch):
     from mall.catalog import storefront_cache
 
     monkeypatch.setattr(storefront_cache, "EPOCH", uuid.uuid4().hex[:12])
+    monkeypatch.setattr(storefront_cache, "_down_until", [0.0])  # no outage left over from another test
 
 
 @pytest.fixture(scope="session", autouse=True)

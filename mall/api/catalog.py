@@ -243,6 +243,7 @@ class ProductListView(StoreAPIMixin, APIView):
             raise exceptions.ValidationError(errors)
         return search, category, sort
 
+    @extend_schema(operation_id="v1_products_list")
     def get(self, request):
         search, category, sort = self._filters(request)
         paginator = self.pagination_class()

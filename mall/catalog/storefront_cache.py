@@ -24,6 +24,22 @@ from django.db import transaction
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60  # under PRIVATE_FILE_LINK_SECONDS: cached signed links stay valid
+# After a cache error (Redis down or hung: each call costs a socket timeout) this process leaves
+# the cache alone for this long and reads the database: one timeout per process per period, not
+# one per request. A bump missed meanwhile leaves entries stale for at most CACHE_SECONDS.
+RETRY_SECONDS = 30.0
+_down_until = [0.0]
+
+
+def _available() -> bool:
+    return time.monotonic() >= _down_until[0]
+
+
+def _failed() -> None:
+    _down_until[0] = time.monotonic() + RETRY_SECONDS
+    log.warning("storefront cache unavailable: reading the database for %ss", RETRY_SECONDS, exc_info=True)
+
+
 EPOCH = "1"  # part of every key; tests give each test its own (tests/conftest.py)
 
 
@@ -42,6 +58,8 @@ def _fresh_version() -> int:
 
 
 def _incr() -> None:
+    if not _available():
+        return
     try:
         try:
             cache.incr(_version_key())
@@ -49,7 +67,7 @@ def _incr() -> None:
             if not cache.add(_version_key(), _fresh_version(), timeout=None):
                 cache.incr(_version_key())
     except Exception:  # noqa: BLE001 (a cache outage must not fail the action)
-        log.warning("storefront cache: could not bump the version", exc_info=True)
+        _failed()
 
 
 def bump() -> None:
@@ -65,19 +83,24 @@ def bump_after_commit() -> None:
 
 
 def current_version() -> int | None:
+    if not _available():
+        return None
     try:
         return cache.get(_version_key())
     except Exception:  # noqa: BLE001
+        _failed()
         return None
 
 
 def cached(name: str, build):
     """``build()``'s value, from the cache when it was stored under the current version."""
     vkey, ikey = _version_key(), key(name)
+    if not _available():
+        return build()
     try:
         got = cache.get_many([vkey, ikey])
     except Exception:  # noqa: BLE001
-        log.warning("storefront cache unavailable", exc_info=True)
+        _failed()
         return build()
     version = got.get(vkey)
     hit = got.get(ikey)
@@ -88,10 +111,11 @@ def cached(name: str, build):
             cache.add(vkey, _fresh_version(), timeout=None)
             version = cache.get(vkey)
         except Exception:  # noqa: BLE001
+            _failed()
             return build()
     value = build()
     try:
         cache.set(ikey, (version, value), CACHE_SECONDS)
     except Exception:  # noqa: BLE001
-        pass
+        _failed()
     return value
