@@ -33,6 +33,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(STAMP)
+	@# the load generator: Debian's wrk (bench/hello.py falls back to its own Python generator)
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || sudo -n apt-get install -y wrk >/dev/null 2>&1 || echo "wrk not installed: bench/hello.py uses its Python load generator"
 	$(PY) -m infra.devstack exec $(PY) bench/provision.py
 	$(PY) -m infra.devstack exec $(PY) bench/hello.py
 	$(PY) -m infra.devstack exec $(PY) bench/orders.py

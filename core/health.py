@@ -54,7 +54,10 @@ def _broker():
 def _worker():
     from config.celery import app
 
-    replies = app.control.ping(timeout=0.5)
+    # The first reply is enough (limit=1 returns at once); a worker on a busy machine may take
+    # most of the health timeout to answer, which still means it is live.
+    wait = max(0.5, float(settings.HEALTH_TIMEOUT_SECONDS) - 0.3)
+    replies = app.control.ping(timeout=wait, limit=1)
     if not replies:
         raise RuntimeError("no Celery worker answered")
     return {"workers": sorted(name for reply in replies for name in reply)}

@@ -331,6 +331,17 @@ def cancel_order(*, order: Order, reason: str, actor: User | None = None) -> Ord
         raise ValidationError({"reason": ValidationError(_("请填写取消原因。"), code="required")})
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING_PAYMENT:
+            # A paid order is closed only by refunding it in full (mall.payments), never cancelled.
+            raise ValidationError(
+                {
+                    "status": ValidationError(
+                        _("订单状态为“%(s)s”，只有待付款的订单可以取消；已付款的订单请走退款。")
+                        % {"s": locked.get_status_display()},
+                        code="not_cancellable",
+                    )
+                }
+            )
         before = ORDER_FSM.move(locked, OrderStatus.CANCELLED)
         _release_stock(locked)
         locked.cancelled_at = timezone.now()

@@ -53,7 +53,8 @@ ORDER_FSM = StateMachine(
     OrderStatus,
     {
         OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED},
-        OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.COMPLETED},
+        # PAID → CANCELLED: closed by a full refund before anything shipped (not by a cancel).
+        OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.CANCELLED},
         OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
         OrderStatus.COMPLETED: set(),
         OrderStatus.CANCELLED: set(),

@@ -102,10 +102,35 @@ def shipped_quantities(order: Order) -> dict[int, int]:
     return {r["line_id"]: r["n"] for r in rows}
 
 
+def refunded_unshipped_quantities(order: Order) -> dict[int, int]:
+    """Units of each order line given back before they shipped: the quantities of the order's
+    refund-only refunds that hold money (``OPEN_OR_DONE``; a return-and-refund gives back units
+    that were shipped). A declined or closed refund gives its units back to the shipment."""
+    from mall.payments.models import OPEN_OR_DONE, RefundKind, RefundLine  # payments builds on orders
+
+    rows = (
+        RefundLine.objects.filter(
+            line__order=order, refund__kind=RefundKind.REFUND_ONLY, refund__status__in=OPEN_OR_DONE, quantity__gt=0
+        )
+        .values("line_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {r["line_id"]: r["n"] for r in rows}
+
+
+def units_to_ship(order: Order) -> dict[int, int]:
+    """Each physical line's units still to ship: ordered − shipped − refunded before shipping."""
+    physical = dict(order.lines.filter(kind=ProductKind.PHYSICAL).values_list("pk", "quantity"))
+    shipped = shipped_quantities(order)
+    refunded = refunded_unshipped_quantities(order)
+    return {lid: max(q - shipped.get(lid, 0) - refunded.get(lid, 0), 0) for lid, q in physical.items()}
+
+
 def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) -> list[Shipment]:
     """Ship some or all of a paid order's physical units. ``parcels``: ``[{"carrier",
     "tracking_no", "lines": [(order line id, quantity), …]}, …]``. A line never ships more than
-    was ordered minus what is already shipped."""
+    was ordered minus what is already shipped and what a refund-only refund gave back; the
+    order is shipped once nothing is left to ship."""
     cleaned = _clean_parcels(parcels)
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -122,6 +147,7 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
         if not physical:
             raise ValidationError({"lines": ValidationError(_("该订单没有需要发货的实物商品。"), code="no_physical")})
         already = shipped_quantities(locked)
+        refunded = refunded_unshipped_quantities(locked)
         taking: Counter = Counter()
         for parcel in cleaned:
             for line_id, quantity in parcel["lines"].items():
@@ -129,7 +155,7 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
                 if line is None:
                     raise ValidationError({"lines": _("订单中没有这件需要发货的商品（%(id)s）。") % {"id": line_id}})
                 taking[line_id] += quantity
-                left = line.quantity - already.get(line_id, 0)
+                left = max(line.quantity - already.get(line_id, 0) - refunded.get(line_id, 0), 0)
                 if taking[line_id] > left:
                     raise ValidationError(
                         {
@@ -155,7 +181,9 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
             outbox.record("mall.orders.shipping_effects.subscribe_shipment", shipment_id=shipment.pk)
             shipments.append(shipment)
         note = "；".join(f"{carriers.name(p['carrier'])} {p['tracking_no']}" for p in cleaned)
-        complete = all(already.get(lid, 0) + taking[lid] >= line.quantity for lid, line in physical.items())
+        complete = all(
+            already.get(lid, 0) + taking[lid] + refunded.get(lid, 0) >= line.quantity for lid, line in physical.items()
+        )
         if complete:
             before = ORDER_FSM.move(locked, OrderStatus.SHIPPED)
             locked.shipped_at = now

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -36,9 +37,9 @@ from integrations.wechat.errors import WeChatPayError
 from integrations.wechat.pay import PayClient, trade_no_for
 from mall.catalog.models import ProductKind
 from mall.customers.models import Customer
-from mall.orders import hooks
+from mall.orders import hooks, shipping
 from mall.orders.actions import log_event, record_payment
-from mall.orders.models import Order, OrderEventKind, OrderStatus
+from mall.orders.models import ORDER_FSM, Order, OrderEventKind, OrderStatus
 from mall.payments.models import (
     FINISHED_REFUND_STATES,
     OPEN_REFUND_STATES,
@@ -534,7 +535,57 @@ def _set_refund(out_refund_no: str, status: str, *, refund_id: str = "", failure
                 hooks.order_line_refunded(
                     line_id=part.line_id, refund_id=refund.pk, amount_fen=part.amount_fen, quantity=part.quantity
                 )
+            _after_refund(refund)
     return refund
+
+
+def _after_refund(refund: Refund) -> None:
+    """A refund of a paid, not yet shipped order succeeded: the order keeps its place in its
+    lifecycle unless the refund took away the rest of it.
+
+    * Every physical unit is now shipped or refunded, and some shipped: the order is shipped
+      (its parcels carry the rest; it completes after delivery as usual).
+    * Its whole payment is refunded and nothing shipped: the order is closed (cancelled, with
+      an event saying why). The refunded goods never left the shelf, but their stock is not put
+      back automatically: the merchant decides (a damaged or perished lot stays off).
+    Runs inside ``_set_refund``'s transaction; the original payment only (a duplicate
+    payment's refund gives back another transaction, not this order)."""
+    if refund.source == RefundSource.SYSTEM:
+        return
+    order = Order.objects.select_for_update().get(pk=refund.order_id)
+    if order.status != OrderStatus.PAID:
+        return
+    shipped = shipping.shipped_quantities(order)
+    refunded_all = (
+        Refund.objects.filter(order=order, payment__is_duplicate=False, status=RefundStatus.SUCCESS).aggregate(
+            n=Sum("amount_fen")
+        )["n"]
+        or 0
+    )
+    if not shipped:
+        if order.paid_fen and refunded_all >= order.paid_fen:
+            before = ORDER_FSM.move(order, OrderStatus.CANCELLED)
+            order.cancelled_at = timezone.now()
+            order.save(update_fields=["status", "cancelled_at"])
+            log_event(
+                order=order,
+                kind=OrderEventKind.CANCELLED,
+                from_status=before,
+                to_status=OrderStatus.CANCELLED,
+                note=_("全额退款，订单关闭（%(no)s）") % {"no": refund.out_refund_no},
+            )
+        return
+    if not any(shipping.units_to_ship(order).values()):
+        before = ORDER_FSM.move(order, OrderStatus.SHIPPED)
+        order.shipped_at = order.shipped_at or timezone.now()
+        order.save(update_fields=["status", "shipped_at"])
+        log_event(
+            order=order,
+            kind=OrderEventKind.SHIPPED,
+            from_status=before,
+            to_status=OrderStatus.SHIPPED,
+            note=_("其余商品已退款，订单已全部发出（%(no)s）") % {"no": refund.out_refund_no},
+        )
 
 
 def _parse_time(value: str | None) -> datetime:

@@ -84,7 +84,7 @@ def test_cancel_needs_a_reason_shown_on_the_field(tenant_a, store, merchant_user
         f"/console/orders/cancel/{store['paid_order']}/", {"reason": "想取消已付款的"}, HTTP_HOST=tenant_a.primary_host
     )
     assert paid.status_code == 400  # a paid order cannot be cancelled: the machine refuses
-    assert "订单不能从“待发货”变为“已取消”。" in paid.content.decode()
+    assert "只有待付款的订单可以取消；已付款的订单请走退款。" in paid.content.decode()
 
 
 def test_owner_invites_changes_role_and_disables_a_team_member(tenant_a, merchant_users, db):

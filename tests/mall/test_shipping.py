@@ -248,3 +248,68 @@ def test_the_shopper_confirms_receipt_of_a_shipped_order_only(tenant_a, db):
         done = confirm_receipt(order=order, customer=order.customer)
         assert done.status == OrderStatus.COMPLETED
         assert done.events.filter(kind=OrderEventKind.COMPLETED).get().note == "买家确认收货"
+
+
+def _refund_only(order, lines):
+    from mall.payments.actions import approve_refund, record_refund_result, request_after_sales
+
+    refund = request_after_sales(
+        order=order, customer=order.customer, lines=lines, reason="缺货退款", kind="refund_only"
+    )
+    approve_refund(refund=refund, actor=None)
+    return record_refund_result(
+        out_refund_no=refund.out_refund_no, refund_id=f"50300{refund.pk}", wechat_status="SUCCESS",
+        amount_fen=refund.amount_fen,
+    )  # fmt: skip
+
+
+def test_units_refunded_before_shipping_are_not_shipped_and_the_rest_completes_the_order(tenant_a, db):
+    with schema_context(tenant_a.schema_name):
+        order = _paid_order()
+        a, b = _lines(order)
+        _refund_only(order, [{"line_id": b.pk, "amount_fen": 1000, "quantity": 1}])
+        with pytest.raises(ValidationError) as exc:
+            ship_order(order=order, parcels=[{"carrier": "shunfeng", "tracking_no": _no(), "lines": [(b.pk, 2)]}])
+        assert "最多还能发 1 件" in str(exc.value)
+        ship_order(
+            order=order, parcels=[{"carrier": "shunfeng", "tracking_no": _no(), "lines": [(a.pk, 3), (b.pk, 1)]}]
+        )
+        order.refresh_from_db()
+        assert order.status == OrderStatus.SHIPPED
+
+
+def test_refunding_the_unshipped_rest_ships_the_order_and_a_full_refund_closes_it(tenant_a, db):
+    with schema_context(tenant_a.schema_name):
+        order = _paid_order()
+        a, b = _lines(order)
+        ship_order(order=order, parcels=[{"carrier": "shunfeng", "tracking_no": _no(), "lines": [(a.pk, 3)]}])
+        _refund_only(order, [{"line_id": b.pk, "amount_fen": 2000, "quantity": 2}])
+        order.refresh_from_db()
+        assert order.status == OrderStatus.SHIPPED  # its parcel carries the rest
+        event = order.events.filter(kind=OrderEventKind.SHIPPED).last()
+        assert (event.from_status, event.to_status) == (OrderStatus.PAID, OrderStatus.SHIPPED)
+
+        other = _paid_order()
+        _refund_only(other, None)
+        other.refresh_from_db()
+        assert other.status == OrderStatus.CANCELLED and other.cancelled_at is not None
+        event = other.events.get(kind=OrderEventKind.CANCELLED)
+        assert (event.from_status, event.to_status) == (OrderStatus.PAID, OrderStatus.CANCELLED)
+
+        part = _paid_order()
+        x, _y = _lines(part)
+        _refund_only(part, [{"line_id": x.pk, "amount_fen": 3000, "quantity": 3}])
+        part.refresh_from_db()
+        assert part.status == OrderStatus.PAID  # the other line still ships
+
+
+def test_a_paid_order_is_never_cancelled_by_hand(tenant_a, db):
+    from mall.orders.actions import cancel_order
+
+    with schema_context(tenant_a.schema_name):
+        order = _paid_order()
+        with pytest.raises(ValidationError) as exc:
+            cancel_order(order=order, reason="不想发了")
+        assert "not_cancellable" in str(exc.value.error_dict["status"][0].code)
+        order.refresh_from_db()
+        assert order.status == OrderStatus.PAID
