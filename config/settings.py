@@ -336,6 +336,11 @@ CELERY_BEAT_SCHEDULE = {
     # Per store: cancel expired unpaid orders, query WeChat Pay about late notifies.
     "unpaid-orders": {"task": "payments.settle_unpaid_orders", "schedule": env_int("UNPAID_ORDERS_SECONDS", 60)},
     "low-stock-notices": {"task": "catalog.notice_low_stock", "schedule": env_int("LOW_STOCK_NOTICE_SECONDS", 600)},
+    # Per store: ask the carrier about parcels silent for TRACKING_REQUERY_HOURS (a lost push).
+    "tracking-requery": {
+        "task": "orders.requery_tracking_everywhere",
+        "schedule": float(env("TRACKING_REQUERY_BEAT_SECONDS", "3600")),
+    },
     # Rule-based shopper tags ("frequent buyer"), recomputed per store (mall.customers.tasks).
     "customer-rule-tags": {"task": "customers.recompute_rule_tags_everywhere", "schedule": 6 * 3600.0},
 }
@@ -529,6 +534,10 @@ LOGISTICS_CONNECT_TIMEOUT = float(env("LOGISTICS_CONNECT_TIMEOUT", "3"))
 LOGISTICS_READ_TIMEOUT = float(env("LOGISTICS_READ_TIMEOUT", "10"))
 LOGISTICS_RETRIES = env_int("LOGISTICS_RETRIES", 2)
 LOGISTICS_RETRY_BACKOFF = float(env("LOGISTICS_RETRY_BACKOFF", "0.3"))
+# A parcel not delivered and silent this long (no push, no query) is queried by the beat, for
+# parcels shipped within the last TRACKING_REQUERY_MAX_DAYS days.
+TRACKING_REQUERY_HOURS = float(env("TRACKING_REQUERY_HOURS", "6"))
+TRACKING_REQUERY_MAX_DAYS = env_int("TRACKING_REQUERY_MAX_DAYS", 30)
 LOGISTICS_PUSH_MAX_SKEW_SECONDS = 300
 
 # Console shell (issue 9): no Wagtail upgrade check, "what's new" banner, comments or workflows;

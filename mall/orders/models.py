@@ -285,6 +285,9 @@ class Shipment(models.Model):
     subscribed = models.BooleanField(_("已订阅轨迹"), default=False, editable=False)
     shipped_at = models.DateTimeField(_("发货时间"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, editable=False)
+    # Last time the carrier told us something (a push) or we asked (a query): the re-query beat
+    # asks again about parcels silent for longer than TRACKING_REQUERY_HOURS.
+    checked_at = models.DateTimeField(_("最近查询轨迹"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("包裹")

@@ -201,6 +201,35 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
     return shipments
 
 
+def silent_shipments(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Parcels to ask the carrier about (the re-query beat): not delivered, of an order still
+    paid or shipped, shipped within ``TRACKING_REQUERY_MAX_DAYS``, and nothing heard or asked for
+    ``TRACKING_REQUERY_HOURS`` (a push can be lost; the carrier's query has the whole track).
+    Oldest first, at most ``limit`` per run."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    quiet = now - timedelta(hours=settings.TRACKING_REQUERY_HOURS)
+    return list(
+        Shipment.objects.filter(
+            delivered_at__isnull=True,
+            order__status__in=(OrderStatus.PAID, OrderStatus.SHIPPED),
+            shipped_at__gte=now - timedelta(days=settings.TRACKING_REQUERY_MAX_DAYS),
+            shipped_at__lte=quiet,
+        )
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=quiet))
+        .order_by("checked_at", "shipped_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def mark_checked(*, shipment_id: int, now: datetime | None = None) -> None:
+    """We asked the carrier about this parcel (before the call, so a failing carrier is asked
+    again only after the quiet period, never in a loop)."""
+    Shipment.objects.filter(pk=shipment_id).update(checked_at=now or timezone.now())
+
+
 def mark_subscribed(*, shipment_id: int) -> None:
     """The tracking API accepted the parcel's subscription (called by the outbox handler)."""
     with transaction.atomic():
@@ -242,7 +271,8 @@ def record_tracking(*, carrier: str, tracking_no: str, events: Iterable[Any]) ->
         label = f"{carriers.name(shipment.carrier)} {shipment.tracking_no}"
         for state, text, _loc, _when in new:
             log_event(order=order, kind=OrderEventKind.TRACKING, note=f"{label} {TrackState(state).label}：{text}")
-        changed = []
+        shipment.checked_at = timezone.now()
+        changed = ["checked_at"]
         latest = max(new, key=lambda s: (STATE_RANK[s[0]], s[3]))
         if STATE_RANK[latest[0]] >= STATE_RANK[shipment.state] and latest[0] != shipment.state:
             shipment.state = latest[0]

@@ -4,14 +4,19 @@ subscribing twice is harmless, so a repeated run after a crash is too."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from django.conf import settings
 from django.db import connection
 
 from core import outbox
 from integrations.logistics.client import LogisticsClient
-from integrations.logistics.errors import LogisticsNotFound
+from integrations.logistics.errors import LogisticsError, LogisticsNotFound
 from mall.orders import shipping
 from mall.orders.models import Shipment
+
+log = logging.getLogger(__name__)
 
 
 def callback_url() -> str:
@@ -42,3 +47,21 @@ def refresh_tracking(*, shipment_id: int) -> Shipment | None:
     except LogisticsNotFound:
         return shipment
     return shipping.record_tracking(carrier=shipment.carrier, tracking_no=shipment.tracking_no, events=track.events)
+
+
+def requery_silent_shipments(*, now: datetime | None = None) -> int:
+    """Beat task body (per store): ask the carrier for the track of every parcel silent for
+    ``TRACKING_REQUERY_HOURS`` (``shipping.silent_shipments``) and apply what it answers. One
+    parcel at a time, no transaction open during a call; a carrier error is logged and that
+    parcel is asked again after the next quiet period. Returns how many parcels were asked."""
+    if not settings.LOGISTICS_API_BASE:
+        return 0  # no tracking API configured: nothing to ask
+    asked = 0
+    for pk in shipping.silent_shipments(now=now):
+        shipping.mark_checked(shipment_id=pk, now=now)
+        asked += 1
+        try:
+            refresh_tracking(shipment_id=pk)
+        except LogisticsError as exc:
+            log.warning("tracking re-query of shipment %s failed: %s", pk, exc)
+    return asked

@@ -24,3 +24,21 @@ def complete_delivered_orders_everywhere() -> int:
         with schema_context(schema):
             complete_delivered_orders.apply_async()
     return len(schemas)
+
+
+@shared_task(name="orders.requery_tracking")
+def requery_tracking() -> int:
+    from mall.orders.shipping_effects import requery_silent_shipments
+
+    return requery_silent_shipments()
+
+
+@shared_task(name="orders.requery_tracking_everywhere")
+def requery_tracking_everywhere() -> int:
+    from tenants.models import Tenant
+
+    schemas = list(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
+    for schema in schemas:
+        with schema_context(schema):
+            requery_tracking.apply_async()
+    return len(schemas)

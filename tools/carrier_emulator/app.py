@@ -183,7 +183,7 @@ class CarrierEmulator:
             return js({"code": "ok", **parcel.track()})
 
     # -- pushes -----------------------------------------------------------------------------
-    def _advance(self, parcel: Parcel, steps: int = 1) -> int:
+    def _advance(self, parcel: Parcel, steps: int = 1, push: bool = True) -> int:
         with self.lock:
             if parcel.unknown:
                 return 0
@@ -199,7 +199,7 @@ class CarrierEmulator:
                         "time": datetime.now(UTC).isoformat(),
                     }
                 )
-        return self._push(parcel)
+        return self._push(parcel) if push else 0
 
     def _push_once(self, parcel: Parcel) -> int:
         with self.lock:
@@ -261,14 +261,16 @@ class CarrierEmulator:
             )
 
     def advance(self, req: Request) -> Response:
-        """Advance a subscribed parcel ``steps`` steps now (default 1) and push its track."""
+        """Advance a subscribed parcel ``steps`` steps now (default 1) and push its track
+        (``"push": false``: the push is lost, as real carriers' pushes sometimes are; only a
+        query finds the new steps)."""
         data = json.loads(req.get_data() or b"{}")
         parcel = self._parcel(data)
         if parcel is None:
             return js({"code": "not_found", "message": "未订阅的运单"}, 404)
         with self.lock:
             parcel.next_at = None
-        status = self._advance(parcel, int(data.get("steps", 1)))
+        status = self._advance(parcel, int(data.get("steps", 1)), push=bool(data.get("push", True)))
         return js({"code": "ok", "state": parcel.state, "push_status": status})
 
     def repush(self, req: Request) -> Response:

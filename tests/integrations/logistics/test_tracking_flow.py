@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import requests
 from django.utils import timezone
@@ -171,3 +172,46 @@ def test_a_push_with_a_bad_signature_is_refused(carrier, shipping_stack, tenant_
     with schema_context(tenant_a.schema_name):
         order.refresh_from_db()
         assert order.has_real_track is True and order.delivered_at is not None
+
+
+def test_lost_pushes_are_recovered_by_the_re_query_beat(carrier, shipping_stack, tenant_a, committed, settings):
+    from mall.orders.shipping import silent_shipments
+    from mall.orders.shipping_effects import requery_silent_shipments
+
+    order, shipment, no = _shipped(tenant_a, "yuantong")
+    assert wait_until(lambda: _subscribed(tenant_a, shipment))
+    answer = carrier.api("advance", carrier="yuantong", tracking_no=no, steps=4, push=False)
+    assert answer["state"] == "delivered" and answer["push_status"] == 0  # every push lost
+    settings.TRACKING_REQUERY_HOURS = 6
+    with schema_context(tenant_a.schema_name):
+        assert not shipment.events.exists()
+        assert shipment.pk not in silent_shipments()  # shipped just now: not silent yet
+        later = timezone.now() + timedelta(hours=7)
+        assert shipment.pk in silent_shipments(now=later)
+        assert requery_silent_shipments(now=later) >= 1
+        shipment.refresh_from_db()
+        order.refresh_from_db()
+        assert shipment.state == "delivered" and shipment.events.count() == 4
+        assert order.has_real_track and order.delivered_at is not None
+        assert shipment.pk not in silent_shipments(now=later + timedelta(hours=7))  # delivered: done
+
+
+def test_a_failing_carrier_is_asked_again_only_after_the_quiet_period(
+    carrier, shipping_stack, tenant_a, committed, settings
+):
+    from mall.orders.shipping import silent_shipments
+    from mall.orders.shipping_effects import requery_silent_shipments
+
+    order, shipment, no = _shipped(tenant_a, "zhongtong")
+    assert wait_until(lambda: _subscribed(tenant_a, shipment))
+    carrier.api("advance", carrier="zhongtong", tracking_no=no, steps=1, push=False)
+    settings.LOGISTICS_RETRIES = 0  # exactly one call, so exactly one fault is used up
+    carrier.api("fault", path="/v1/query", status=503, count=1)
+    settings.TRACKING_REQUERY_HOURS = 6
+    with schema_context(tenant_a.schema_name):
+        later = timezone.now() + timedelta(hours=7)
+        assert requery_silent_shipments(now=later) >= 1  # the carrier fails: logged, not raised
+        shipment.refresh_from_db()
+        assert not shipment.events.exists() and shipment.checked_at == later
+        assert shipment.pk not in silent_shipments(now=later + timedelta(hours=1))
+        assert shipment.pk in silent_shipments(now=later + timedelta(hours=7))
