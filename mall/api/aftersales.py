@@ -21,7 +21,7 @@ from core.money import format_yuan
 from mall.api.auth import IsShopper, ShopperTokenAuthentication
 from mall.api.views import APPID_PARAM, StoreAPIMixin
 from mall.orders.models import Order
-from mall.payments.actions import add_return_tracking, request_after_sales
+from mall.payments.actions import add_return_tracking, request_after_sales, withdraw_after_sales
 from mall.payments.models import Refund, RefundKind, RefundLine
 
 MAX_FEN = 2**31 - 1
@@ -183,3 +183,16 @@ class ReturnTrackingView(ShopperAPIMixin, APIView):
             return_tracking_no=data.validated_data["return_tracking_no"],
         )
         return Response(_render(refund))
+
+
+@extend_schema(
+    parameters=[APPID_PARAM, REFUND_NO],
+    request=None,
+    responses={200: RefundSerializer},
+    summary="撤销售后申请",
+    description="只有商家尚未审核（待审核）的申请可以撤销；撤销后可重新申请。",
+)
+class WithdrawRefundView(ShopperAPIMixin, APIView):
+    def post(self, request, out_refund_no: str):
+        refund = get_object_or_404(Refund, out_refund_no=_number(out_refund_no), order__customer=request.user)
+        return Response(_render(withdraw_after_sales(refund=refund, customer=request.user)))

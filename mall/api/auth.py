@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, permissions
 
 from mall.customers.models import Customer
@@ -46,7 +46,7 @@ class ShopperTokenAuthentication(authentication.BaseAuthentication):
 
 
 class IsShopper(permissions.BasePermission):
-    message = _lazy("请先登录。")
+    message = gettext_lazy("请先登录。")
 
     def has_permission(self, request, view):
         return isinstance(request.user, Customer)

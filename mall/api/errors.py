@@ -19,7 +19,7 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -38,7 +38,7 @@ class StoreClosed(exceptions.APIException):
 class WeChatLoginUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "wechat_unavailable"
-    default_detail = _lazy("微信登录暂不可用，请稍后再试。")
+    default_detail = gettext_lazy("微信登录暂不可用，请稍后再试。")
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:

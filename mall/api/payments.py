@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -36,13 +36,13 @@ log = logging.getLogger(__name__)
 class WeChatPayUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "wechat_unavailable"
-    default_detail = _lazy("微信支付暂不可用，请稍后再试。")
+    default_detail = gettext_lazy("微信支付暂不可用，请稍后再试。")
 
 
 class PayChannel:
     MINIPROGRAM = "miniprogram"
     H5 = "h5"
-    CHOICES = [(MINIPROGRAM, _lazy("小程序支付")), (H5, _lazy("H5 支付"))]
+    CHOICES = [(MINIPROGRAM, gettext_lazy("小程序支付")), (H5, gettext_lazy("H5 支付"))]
 
 
 class PayRequestSerializer(serializers.Serializer):

@@ -46,6 +46,11 @@ urlpatterns = [
         aftersales.ReturnTrackingView.as_view(),
         name="refund-return-tracking",
     ),
+    path(
+        "refunds/<str:out_refund_no>/withdraw",
+        aftersales.WithdrawRefundView.as_view(),
+        name="refund-withdraw",
+    ),
     path("me", customers.MeView.as_view(), name="me"),
     path("me/phone", customers.BindPhoneView.as_view(), name="me-phone"),
     path("addresses", customers.AddressListView.as_view(), name="addresses"),

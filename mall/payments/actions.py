@@ -360,6 +360,40 @@ def add_return_tracking(*, refund: Refund, customer: Customer, return_carrier: s
     return locked
 
 
+def withdraw_after_sales(*, refund: Refund, customer: Customer) -> Refund:
+    """The shopper takes back a request the merchant has not reviewed yet (撤销申请): the case
+    is closed, the money it held is free again and the shopper may ask anew. Once approved the
+    refund is with WeChat Pay and can no longer be withdrawn."""
+    with transaction.atomic():
+        locked = (
+            Refund.objects.select_for_update()
+            .select_related("order")
+            .filter(pk=refund.pk, order__customer_id=customer.pk, source=RefundSource.SHOPPER)
+            .first()
+        )
+        if locked is None:
+            raise ValidationError({"refund": ValidationError(_("退款单不存在。"), code="unknown_refund")})
+        if locked.status != RefundStatus.PENDING_REVIEW:
+            raise ValidationError(
+                {
+                    "status": ValidationError(
+                        _("退款单状态为“%(s)s”，只有待审核的申请可以撤销。") % {"s": locked.get_status_display()},
+                        code="not_withdrawable",
+                    )
+                }
+            )
+        REFUND_FSM.move(locked, RefundStatus.CLOSED)
+        locked.finished_at = timezone.now()
+        locked.failure = _("顾客撤销申请")
+        locked.save(update_fields=["status", "finished_at", "failure"])
+        log_event(
+            order=locked.order,
+            kind=OrderEventKind.REFUND_FINISHED,
+            note=_("%(no)s 顾客撤销申请") % {"no": locked.out_refund_no},
+        )
+    return locked
+
+
 def approve_refund(*, refund: Refund, actor: User | None) -> Refund:
     """The merchant agrees: the refund is submitted to WeChat Pay (outbox, after commit) and
     completes on WeChat's notify (``record_refund_result``). A return-and-refund case waits for

@@ -153,6 +153,7 @@ def test_login_is_required(call, tenant_a):
         ("get", "refunds"),
         ("get", "refunds/x"),
         ("post", "refunds/x/return-tracking"),
+        ("post", "refunds/x/withdraw"),
     ):
         response = call(method, path, data={}) if method == "post" else call(method, path)
         assert response.status_code == 401, (path, response.content)
@@ -168,6 +169,7 @@ def test_another_shoppers_and_another_stores_numbers_are_404(call, tenant_a, ten
         ("post", f"orders/{order.order_no}/refunds"),
         ("get", f"refunds/{no}"),
         ("post", f"refunds/{no}/return-tracking"),
+        ("post", f"refunds/{no}/withdraw"),
         ("post", "orders/no-such-order/refunds"),
         ("get", "refunds/no-such-refund"),
     ):
@@ -189,6 +191,29 @@ def test_another_shoppers_and_another_stores_numbers_are_404(call, tenant_a, ten
     assert call("get", "refunds", b_token, tenant=tenant_b).json()["count"] == 0
     with schema_context(tenant_a.schema_name):
         assert Refund.objects.filter(order=order).count() == 1
+
+
+def test_a_request_not_reviewed_yet_can_be_withdrawn_and_asked_anew(call, tenant_a):
+    order, _lines, token = _order(tenant_a)
+    body = {"kind": "refund_only", "reason": "拍错了"}
+    no = call("post", f"orders/{order.order_no}/refunds", token, data=body).json()["out_refund_no"]
+    withdrawn = call("post", f"refunds/{no}/withdraw", token)
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["status"] == "closed" and withdrawn.json()["status_display"] == "退款关闭"
+    again = call("post", f"refunds/{no}/withdraw", token)  # finished: refused with its own message
+    assert again.status_code == 400
+    assert again.json()["error"]["fields"]["status"] == ["退款单状态为“退款关闭”，只有待审核的申请可以撤销。"]
+    anew = call("post", f"orders/{order.order_no}/refunds", token, data=body)  # the money is free again
+    assert anew.status_code == 201 and anew.json()["amount_fen"] == 3990 + 1250
+    with schema_context(tenant_a.schema_name):
+        from mall.payments.actions import approve_refund
+
+        approve_refund(refund=Refund.objects.get(out_refund_no=anew.json()["out_refund_no"]), actor=None)
+        events = list(order.events.filter(kind="refund_finished").values_list("note", flat=True))
+    connection.set_schema_to_public()
+    assert events == [f"{no} 顾客撤销申请"]
+    approved = call("post", f"refunds/{anew.json()['out_refund_no']}/withdraw", token)
+    assert approved.status_code == 400 and "只有待审核的申请可以撤销" in approved.json()["error"]["fields"]["status"][0]
 
 
 def test_my_refunds_run_the_same_statements_for_1_and_20(tenant_a, db, settings):
