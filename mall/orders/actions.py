@@ -582,3 +582,41 @@ def redeem_order(*, order_or_code: Order | str, actor: User | None = None) -> Or
             actor=actor,
         )
     return locked
+
+
+# The bounds of the store's order rules (console 订单设置), written once.
+ORDER_SETTING_BOUNDS = {
+    "auto_cancel_minutes": (5, 1440),
+    "auto_complete_days": (1, 30),
+    "unpaid_query_minutes": (1, 60),
+}
+
+
+def update_order_settings(
+    *, auto_cancel_minutes: int, auto_complete_days: int, unpaid_query_minutes: int, actor: User | None = None
+) -> OrderSettings:
+    """Change the store's order rules. New values apply to orders placed (auto-cancel) or
+    delivered (auto-complete) from now on and to the next beat run; an order placed before keeps
+    the ``expires_at`` it was given. The WeChat Pay query comes before the auto-cancel, so it
+    must start earlier than the cancellation."""
+    values = {
+        "auto_cancel_minutes": auto_cancel_minutes,
+        "auto_complete_days": auto_complete_days,
+        "unpaid_query_minutes": unpaid_query_minutes,
+    }
+    errors: dict[str, list] = {}
+    for name, value in values.items():
+        low, high = ORDER_SETTING_BOUNDS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[name] = [_("请填写 %(low)s 到 %(high)s 之间的整数。") % {"low": low, "high": high}]
+    if not errors and unpaid_query_minutes >= auto_cancel_minutes:
+        errors["unpaid_query_minutes"] = [_("补查支付须早于未付款自动取消。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = OrderSettings.current()
+        row = OrderSettings.objects.select_for_update().get(pk=row.pk)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(values))
+    return row

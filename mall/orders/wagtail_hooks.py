@@ -34,6 +34,7 @@ from core.xlsx import Col, XlsxExportMixin
 from mall.catalog.models import Category
 from mall.orders import (
     actions,
+    console_settings,  # noqa: F401 (订单设置: its URL and settings-menu item)
     console_shipping,  # noqa: F401 (the ship screen, its URL and the parcels section)
     selectors,
 )

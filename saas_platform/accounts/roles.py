@@ -103,7 +103,17 @@ _FINANCE = [
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {
     "owner": (
         _("店主"),
-        sorted({ACCESS_ADMIN, MANAGE_TEAM, MANAGE_STORE, *_OPERATIONS, *_CUSTOMER_SERVICE, *_FINANCE}),
+        sorted(
+            {
+                ACCESS_ADMIN,
+                MANAGE_TEAM,
+                MANAGE_STORE,
+                "orders.change_ordersettings",  # the store's order rules (订单设置) are the owner's
+                *_OPERATIONS,
+                *_CUSTOMER_SERVICE,
+                *_FINANCE,
+            }
+        ),
     ),
     "operations": (_("运营"), [ACCESS_ADMIN, *_OPERATIONS]),
     "customer_service": (_("客服"), [ACCESS_ADMIN, *_CUSTOMER_SERVICE]),
