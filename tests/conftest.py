@@ -9,6 +9,7 @@ real gunicorn, real Chromium.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import subprocess
@@ -251,17 +252,18 @@ def wait_for(url: str, host: str, timeout: float = READY_TIMEOUT, *, procs=(), l
 RUNNING_STACKS: list = []
 
 
-@pytest.fixture
-def paused_live_workers():
-    """SIGSTOP the Celery worker and beat (with their pool children) of every live stack of this
-    session for the test, SIGCONT after: they share the test database, and would otherwise take
-    the committed outbox messages a test is checking."""
+@contextlib.contextmanager
+def workers_paused(keep: Sequence[list] = ()):
+    """SIGSTOP the Celery worker and beat (with their pool children) of every running stack of
+    this session except those whose ``procs`` list is in ``keep``; SIGCONT after."""
     import signal
 
     import psutil
 
     stopped = []
     for stack in RUNNING_STACKS:
+        if any(stack.procs is procs for procs in keep):
+            continue
         for proc in stack.procs[1:]:  # [web, worker, beat]: the web server keeps serving
             if proc.poll() is not None:
                 continue
@@ -280,6 +282,15 @@ def paused_live_workers():
                 p.send_signal(signal.SIGCONT)
             except psutil.NoSuchProcess:
                 pass
+
+
+@pytest.fixture
+def paused_live_workers():
+    """Pause the worker and beat of every running stack for the test: they share the test
+    database and broker, and would otherwise take the committed outbox messages a test is
+    checking."""
+    with workers_paused():
+        yield
 
 
 @dataclass

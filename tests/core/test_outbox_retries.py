@@ -191,7 +191,8 @@ def _lock_nowait(table: str, pk: int, schema: str = "public") -> bool:
         return False
 
 
-def test_an_external_handler_runs_its_call_with_no_row_lock_held(committed):
+def test_an_external_handler_runs_its_call_with_no_row_lock_held(committed, paused_live_workers):
+    # paused: a live stack's worker relaying this pending message would lock its row for a moment
     server = _SlowServer()
     msg = _message(CALL, url=server.url)
     result = {}
@@ -221,7 +222,7 @@ def test_an_external_handler_runs_its_call_with_no_row_lock_held(committed):
     assert msg.status == OutboxStatus.DONE and msg.claimed_until is None
 
 
-def test_a_dead_workers_lease_expires_and_the_message_runs_again(committed):
+def test_a_dead_workers_lease_expires_and_the_message_runs_again(committed, paused_live_workers):
     server = _SlowServer()
     server.release.set()
     try:

@@ -17,12 +17,14 @@ from django.conf import settings
 from tests.conftest import (
     ARTIFACTS,
     ROOT,
+    RUNNING_STACKS,
     free_port,
     start_processes,
     stop_processes,
     subprocess_env,
     wait_for,
     wait_ready,
+    workers_paused,
 )
 
 BIN = Path(sys.executable).parent
@@ -82,6 +84,11 @@ def carrier(tmp_path_factory, django_db_setup):
         stop_processes([proc])
 
 
+@dataclass
+class ShippingStack:
+    procs: list
+
+
 @pytest.fixture(scope="session")
 def shipping_stack(carrier, tenant_a, django_db_blocker):
     """gunicorn (the push endpoint) and a Celery worker (the outbox's subscribe handler)."""
@@ -98,6 +105,20 @@ def shipping_stack(carrier, tenant_a, django_db_blocker):
             procs=procs,
             logs=logs,
         )
+        # Registered like the live stack: other tests pause its worker (``paused_live_workers``).
+        RUNNING_STACKS.append(ShippingStack(procs=procs))
         yield f"http://localhost:{port}"
     finally:
+        RUNNING_STACKS[:] = [s for s in RUNNING_STACKS if s.procs is not procs]
         stop_processes(procs)
+
+
+@pytest.fixture
+def only_shipping_worker(shipping_stack):
+    """Every other stack's worker and beat paused for the test: the shipping stack's worker is
+    the one that runs its outbox messages (another stack has no tracking-API settings: it would
+    take the subscribe message, fail and back off past the test's waits, as seen on a busy
+    machine)."""
+    procs = next(s.procs for s in RUNNING_STACKS if isinstance(s, ShippingStack))
+    with workers_paused(keep=[procs]):
+        yield

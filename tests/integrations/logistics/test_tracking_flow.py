@@ -10,6 +10,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 import requests
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -21,6 +22,10 @@ from mall.orders.models import Order, OrderEventKind, OrderSettings, OrderStatus
 from mall.orders.shipping import complete_delivered_orders, ship_order
 from mall.orders.shipping_tasks import complete_delivered_orders_everywhere
 from tests.factories import ProductFactory, buyer, pay
+
+# The shipping stack's worker must be the one that runs these tests' outbox messages (see
+# ``only_shipping_worker``).
+pytestmark = pytest.mark.usefixtures("only_shipping_worker")
 
 
 def wait_until(predicate, timeout: float = 60.0):
