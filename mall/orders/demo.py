@@ -15,7 +15,12 @@ from mall.customers.models import Customer
 from mall.orders.actions import adjust_order_price, cancel_order, place_order, record_payment, redeem_order
 from mall.orders.models import Order
 from mall.orders.shipping import complete_delivered_orders, record_tracking, ship_order
-from mall.payments.actions import approve_refund, record_refund_result, request_after_sales
+from mall.payments.actions import (
+    approve_refund,
+    record_refund_result,
+    request_after_sales,
+    withdraw_after_sales,
+)
 
 
 def _sku(product: Product, index: int = 0) -> int:
@@ -117,6 +122,12 @@ def _seed_physical_orders(*, products, shoppers, lead, second) -> None:
         wechat_status="SUCCESS",
         amount_fen=refund.amount_fen,
     )
+    # Paid; the shopper asked for a refund, then changed their mind before the merchant looked.
+    kept = _pay(_buy(shoppers[1], [(tomato, 0, 1)]))
+    second_thoughts = request_after_sales(
+        order=kept, customer=shoppers[1], lines=None, reason="不小心点错了", kind="refund_only"
+    )
+    withdraw_after_sales(refund=second_thoughts, customer=shoppers[1])
 
 
 def _seed_service_orders(*, products, shoppers, lead, second) -> None:
