@@ -303,6 +303,18 @@ def log_event(
     )
 
 
+def move_order(order: Order, to: str, *, kind: str, note: str = "", actor: User | None = None, **fields) -> str:
+    """Move a locked order (``select_for_update``) to ``to``: the machine's check (an illegal
+    move raises), the fields that go with the move (``shipped_at=…``), one save and its timeline
+    event, inside the caller's transaction. Returns the status it left."""
+    before = ORDER_FSM.move(order, to)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=["status", *fields])
+    log_event(order=order, kind=kind, from_status=before, to_status=to, actor=actor, note=note)
+    return before
+
+
 def transition_order(*, order: Order, to: str, actor: User | None = None, note: str = "") -> Order:
     """Move an order along its lifecycle (``ORDER_FSM``). Paying is not a transition anyone can
     ask for: only ``record_payment`` makes an order paid, with its Payment. Cancelling goes
@@ -318,9 +330,7 @@ def transition_order(*, order: Order, to: str, actor: User | None = None, note: 
         if to == OrderStatus.COMPLETED and locked.status == OrderStatus.PAID and locked.has_physical:
             # PAID → COMPLETED is a service order's redemption; goods are shipped first.
             raise ValidationError({"status": ValidationError(_("含实物的订单须先发货才能完成。"), code="ship_first")})
-        before = ORDER_FSM.move(locked, to)
-        locked.save(update_fields=["status"])
-        log_event(order=locked, kind=OrderEventKind.STATUS, from_status=before, to_status=to, actor=actor, note=note)
+        move_order(locked, to, kind=OrderEventKind.STATUS, actor=actor, note=note)
     return locked
 
 
@@ -342,18 +352,11 @@ def cancel_order(*, order: Order, reason: str, actor: User | None = None) -> Ord
                     )
                 }
             )
-        before = ORDER_FSM.move(locked, OrderStatus.CANCELLED)
+        move_order(
+            locked, OrderStatus.CANCELLED, kind=OrderEventKind.CANCELLED, actor=actor, note=reason,
+            cancelled_at=timezone.now(),
+        )  # fmt: skip
         _release_stock(locked)
-        locked.cancelled_at = timezone.now()
-        locked.save(update_fields=["status", "cancelled_at"])
-        log_event(
-            order=locked,
-            kind=OrderEventKind.CANCELLED,
-            from_status=before,
-            to_status=OrderStatus.CANCELLED,
-            actor=actor,
-            note=reason,
-        )
     return locked
 
 

@@ -24,7 +24,7 @@ from core.forms import add_action_errors
 from integrations.logistics import carriers
 from mall.catalog.models import ProductKind
 from mall.orders.models import Order, OrderStatus
-from mall.orders.shipping import ship_order, shipped_quantities
+from mall.orders.shipping import ship_order, units_to_ship
 
 SHIP_PERMS = ("orders.view_order", "orders.ship_order")
 
@@ -54,10 +54,10 @@ class ShipForm(forms.Form):
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carrier"].choices = [("", _("请选择")), *carriers.choices()]
-        shipped = shipped_quantities(order)
+        to_ship = units_to_ship(order)  # ordered − shipped − refunded before shipping
         self.line_rows = []
         for line in order.lines.filter(kind=ProductKind.PHYSICAL).order_by("pk"):
-            left = line.quantity - shipped.get(line.pk, 0)
+            left = to_ship.get(line.pk, 0)
             name = f"qty_{line.pk}"
             self.fields[name] = forms.IntegerField(
                 label=f"{line.title} {line.sku_name}".strip(),

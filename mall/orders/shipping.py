@@ -31,9 +31,8 @@ from core import outbox
 from integrations.logistics import carriers
 from mall.catalog.models import ProductKind
 from mall.customers.models import Customer
-from mall.orders.actions import log_event
+from mall.orders.actions import log_event, move_order
 from mall.orders.models import (
-    ORDER_FSM,
     Order,
     OrderEventKind,
     OrderSettings,
@@ -185,17 +184,7 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
             already.get(lid, 0) + taking[lid] + refunded.get(lid, 0) >= line.quantity for lid, line in physical.items()
         )
         if complete:
-            before = ORDER_FSM.move(locked, OrderStatus.SHIPPED)
-            locked.shipped_at = now
-            locked.save(update_fields=["status", "shipped_at"])
-            log_event(
-                order=locked,
-                kind=OrderEventKind.SHIPPED,
-                from_status=before,
-                to_status=OrderStatus.SHIPPED,
-                actor=actor,
-                note=note,
-            )
+            move_order(locked, OrderStatus.SHIPPED, kind=OrderEventKind.SHIPPED, actor=actor, note=note, shipped_at=now)
         else:
             log_event(order=locked, kind=OrderEventKind.SHIPPED, actor=actor, note=_("部分发货：%(p)s") % {"p": note})
     return shipments
@@ -314,17 +303,10 @@ def _complete(order: Order, *, note: str, actor: User | None = None, customer: C
                 )
             }
         )
-    before = ORDER_FSM.move(locked, OrderStatus.COMPLETED)
-    locked.completed_at = timezone.now()
-    locked.save(update_fields=["status", "completed_at"])
-    log_event(
-        order=locked,
-        kind=OrderEventKind.COMPLETED,
-        from_status=before,
-        to_status=OrderStatus.COMPLETED,
-        actor=actor,
-        note=note,
-    )
+    move_order(
+        locked, OrderStatus.COMPLETED, kind=OrderEventKind.COMPLETED, actor=actor, note=note,
+        completed_at=timezone.now(),
+    )  # fmt: skip
     return locked
 
 

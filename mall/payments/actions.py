@@ -38,8 +38,8 @@ from integrations.wechat.pay import PayClient, trade_no_for
 from mall.catalog.models import ProductKind
 from mall.customers.models import Customer
 from mall.orders import hooks, shipping
-from mall.orders.actions import log_event, record_payment
-from mall.orders.models import ORDER_FSM, Order, OrderEventKind, OrderStatus
+from mall.orders.actions import log_event, move_order, record_payment
+from mall.orders.models import Order, OrderEventKind, OrderStatus
 from mall.payments.models import (
     FINISHED_REFUND_STATES,
     OPEN_REFUND_STATES,
@@ -598,28 +598,16 @@ def _after_refund(refund: Refund) -> None:
     )
     if not shipped:
         if order.paid_fen and refunded_all >= order.paid_fen:
-            before = ORDER_FSM.move(order, OrderStatus.CANCELLED)
-            order.cancelled_at = timezone.now()
-            order.save(update_fields=["status", "cancelled_at"])
-            log_event(
-                order=order,
-                kind=OrderEventKind.CANCELLED,
-                from_status=before,
-                to_status=OrderStatus.CANCELLED,
+            move_order(
+                order, OrderStatus.CANCELLED, kind=OrderEventKind.CANCELLED, cancelled_at=timezone.now(),
                 note=_("全额退款，订单关闭（%(no)s）") % {"no": refund.out_refund_no},
-            )
+            )  # fmt: skip
         return
     if not any(shipping.units_to_ship(order).values()):
-        before = ORDER_FSM.move(order, OrderStatus.SHIPPED)
-        order.shipped_at = order.shipped_at or timezone.now()
-        order.save(update_fields=["status", "shipped_at"])
-        log_event(
-            order=order,
-            kind=OrderEventKind.SHIPPED,
-            from_status=before,
-            to_status=OrderStatus.SHIPPED,
+        move_order(
+            order, OrderStatus.SHIPPED, kind=OrderEventKind.SHIPPED, shipped_at=order.shipped_at or timezone.now(),
             note=_("其余商品已退款，订单已全部发出（%(no)s）") % {"no": refund.out_refund_no},
-        )
+        )  # fmt: skip
 
 
 def _parse_time(value: str | None) -> datetime:

@@ -116,3 +116,23 @@ def test_an_unpaid_order_has_no_ship_form(tenant_a, merchant_users, db):
     assert "只有待发货且含实物商品的订单可以发货。" in page and "确认发货" not in page
     detail = client.get(f"/console/orders/inspect/{order.pk}/", HTTP_HOST=tenant_a.primary_host).content.decode()
     assert "尚未发货" in detail and "data-ship-button" not in detail
+
+
+def test_units_refunded_before_shipping_are_not_offered(tenant_a, merchant_users, paid_order):
+    from tests.mall.test_shipping import _refund_only
+
+    order, (a, b) = paid_order
+    with schema_context(tenant_a.schema_name):
+        _refund_only(order, [{"line_id": a, "quantity": 2, "amount_fen": 1}])
+    client = login(merchant_users["customer_service"], tenant_a.schema_name)
+    html = client.get(_url(order), HTTP_HOST=tenant_a.primary_host).content.decode()
+    row = html.split(f'data-ship-line="{a}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>3</td><td>1</td>" in row  # ordered 3, left 1: two were refunded before shipping
+    resp = client.post(
+        _url(order),
+        {"carrier": "shunfeng", "tracking_no": "SF" + uuid.uuid4().hex[:10].upper(), f"qty_{a}": "1", f"qty_{b}": "1"},
+        HTTP_HOST=tenant_a.primary_host,
+    )
+    assert resp.status_code == 302
+    with schema_context(tenant_a.schema_name):
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
