@@ -172,6 +172,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SESSION_SMS_FILE = ARTIFACTS / f"sms-{os.getpid()}.jsonl"
+
+
 def subprocess_env(**extra) -> dict[str, str]:
     """Environment for child processes: the *test* database, this session's Redis."""
     from django.conf import settings
@@ -180,6 +183,10 @@ def subprocess_env(**extra) -> dict[str, str]:
     url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
     url = url._replace(path="/" + db["NAME"])
     env = dict(os.environ, DATABASE_URL=urllib.parse.urlunsplit(url), DJANGO_SETTINGS_MODULE="config.settings")
+    # Every stack's worker sends SMS into one file of this session: the stacks share the
+    # database and the broker, so any of their workers may run a message another stack's web
+    # process recorded (``Stack.sms_code`` reads this file).
+    env.update({"SMS_BACKEND": "integrations.sms.backends.FileSender", "SMS_FILE_PATH": str(SESSION_SMS_FILE)})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -252,18 +259,46 @@ def wait_for(url: str, host: str, timeout: float = READY_TIMEOUT, *, procs=(), l
 RUNNING_STACKS: list = []
 
 
+def _worker_name(stack) -> str:
+    import socket
+
+    return f"test-{stack.port}@{socket.gethostname()}"  # ``-n test-{port}@%h`` in start_processes
+
+
+def _consuming(names: list[str], on: bool) -> None:
+    """Ask these workers to stop (or start again) taking messages from the queue, and wait for
+    their answers. A paused process alone is not enough: a Redis consumer's BRPOP, sent before
+    SIGSTOP, still receives the next message, which the worker runs once it is resumed (seen: a
+    live stack's worker took another stack's subscribe message that way)."""
+    if not names:
+        return
+    from config.celery import app
+
+    queue = app.conf.task_default_queue
+    command = app.control.add_consumer if on else app.control.cancel_consumer
+    command(queue, destination=names, reply=True, timeout=10)
+    if not on:
+        # A BRPOP already sent when the consumer was cancelled still returns the next message
+        # within kombu's ``brpop_timeout`` (1 s); a worker with no consumer puts it back at
+        # once, but only while it runs: let that window pass before the workers are stopped.
+        time.sleep(1.5)
+
+
 @contextlib.contextmanager
 def workers_paused(keep: Sequence[list] = ()):
-    """SIGSTOP the Celery worker and beat (with their pool children) of every running stack of
-    this session except those whose ``procs`` list is in ``keep``; SIGCONT after."""
+    """Pause the Celery worker and beat (with their pool children) of every running stack of
+    this session except those whose ``procs`` list is in ``keep``: each worker first stops
+    consuming (``cancel_consumer``), then worker and beat are SIGSTOPped; after the test, SIGCONT
+    and the workers consume again."""
     import signal
 
     import psutil
 
+    stacks = [s for s in RUNNING_STACKS if not any(s.procs is procs for procs in keep)]
+    names = [_worker_name(s) for s in stacks if len(s.procs) > 1 and s.procs[1].poll() is None]
+    _consuming(names, on=False)
     stopped = []
-    for stack in RUNNING_STACKS:
-        if any(stack.procs is procs for procs in keep):
-            continue
+    for stack in stacks:
         for proc in stack.procs[1:]:  # [web, worker, beat]: the web server keeps serving
             if proc.poll() is not None:
                 continue
@@ -282,6 +317,7 @@ def workers_paused(keep: Sequence[list] = ()):
                 p.send_signal(signal.SIGCONT)
             except psutil.NoSuchProcess:
                 pass
+        _consuming(names, on=True)
 
 
 @pytest.fixture
@@ -381,12 +417,10 @@ def live_stack(tenant_a, tenant_b, django_db_blocker):
     port = free_port()
     log_dir = ARTIFACTS / f"stack-{port}"
     log_dir.mkdir(parents=True, exist_ok=True)
-    sms_file = log_dir / "sms.jsonl"
+    sms_file = SESSION_SMS_FILE
     env = subprocess_env(
         PUBLIC_PORT=port,
         OUTBOX_RELAY_SECONDS=2,
-        SMS_BACKEND="integrations.sms.backends.FileSender",  # the tests read codes from the sender's file
-        SMS_FILE_PATH=sms_file,
     )
     procs = start_processes(env, port, log_dir, beat=True)
     try:

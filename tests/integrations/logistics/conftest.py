@@ -86,6 +86,7 @@ def carrier(tmp_path_factory, django_db_setup):
 
 @dataclass
 class ShippingStack:
+    port: int
     procs: list
 
 
@@ -106,7 +107,7 @@ def shipping_stack(carrier, tenant_a, django_db_blocker):
             logs=logs,
         )
         # Registered like the live stack: other tests pause its worker (``paused_live_workers``).
-        RUNNING_STACKS.append(ShippingStack(procs=procs))
+        RUNNING_STACKS.append(ShippingStack(port=port, procs=procs))
         yield f"http://localhost:{port}"
     finally:
         RUNNING_STACKS[:] = [s for s in RUNNING_STACKS if s.procs is not procs]
