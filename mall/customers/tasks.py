@@ -8,7 +8,8 @@ import logging
 
 from celery import shared_task
 from django.db import connection
-from django_tenants.utils import get_tenant_model, schema_context
+
+from tenants.tasks import send_to_every_store
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,4 @@ def recompute_rule_tags_task() -> dict:
 @shared_task(name="customers.recompute_rule_tags_everywhere")
 def recompute_rule_tags_everywhere() -> int:
     """Fan out: one recompute per store (in its schema)."""
-    schemas = list(get_tenant_model().objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-    for schema in schemas:
-        with schema_context(schema):
-            recompute_rule_tags_task.apply_async(retry=False)
-    return len(schemas)
+    return send_to_every_store(recompute_rule_tags_task, retry=False)

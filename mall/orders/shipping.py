@@ -21,9 +21,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,9 +118,11 @@ def refunded_unshipped_quantities(order: Order) -> dict[int, int]:
     return {r["line_id"]: r["n"] for r in rows}
 
 
-def units_to_ship(order: Order) -> dict[int, int]:
-    """Each physical line's units still to ship: ordered − shipped − refunded before shipping."""
-    physical = dict(order.lines.filter(kind=ProductKind.PHYSICAL).values_list("pk", "quantity"))
+def units_to_ship(order: Order, physical: dict[int, int] | None = None) -> dict[int, int]:
+    """Each physical line's units still to ship: ordered − shipped − refunded before shipping.
+    ``physical``: the physical lines' ordered quantities by id, when the caller has them."""
+    if physical is None:
+        physical = dict(order.lines.filter(kind=ProductKind.PHYSICAL).values_list("pk", "quantity"))
     shipped = shipped_quantities(order)
     refunded = refunded_unshipped_quantities(order)
     return {lid: max(q - shipped.get(lid, 0) - refunded.get(lid, 0), 0) for lid, q in physical.items()}
@@ -145,8 +148,7 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
         physical = {line.pk: line for line in locked.lines.filter(kind=ProductKind.PHYSICAL)}
         if not physical:
             raise ValidationError({"lines": ValidationError(_("该订单没有需要发货的实物商品。"), code="no_physical")})
-        already = shipped_quantities(locked)
-        refunded = refunded_unshipped_quantities(locked)
+        left = units_to_ship(locked, {pk: line.quantity for pk, line in physical.items()})
         taking: Counter = Counter()
         for parcel in cleaned:
             for line_id, quantity in parcel["lines"].items():
@@ -154,12 +156,11 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
                 if line is None:
                     raise ValidationError({"lines": _("订单中没有这件需要发货的商品（%(id)s）。") % {"id": line_id}})
                 taking[line_id] += quantity
-                left = max(line.quantity - already.get(line_id, 0) - refunded.get(line_id, 0), 0)
-                if taking[line_id] > left:
+                if taking[line_id] > left[line_id]:
                     raise ValidationError(
                         {
                             "lines": ValidationError(
-                                _("“%(title)s”最多还能发 %(left)s 件。") % {"title": line.title, "left": left},
+                                _("“%(title)s”最多还能发 %(left)s 件。") % {"title": line.title, "left": left[line_id]},
                                 code="too_many",
                             )
                         }
@@ -180,9 +181,7 @@ def ship_order(*, order: Order, parcels: list[dict], actor: User | None = None) 
             outbox.record("mall.orders.shipping_effects.subscribe_shipment", shipment_id=shipment.pk)
             shipments.append(shipment)
         note = "；".join(f"{carriers.name(p['carrier'])} {p['tracking_no']}" for p in cleaned)
-        complete = all(
-            already.get(lid, 0) + taking[lid] + refunded.get(lid, 0) >= line.quantity for lid, line in physical.items()
-        )
+        complete = all(taking[lid] >= n for lid, n in left.items())
         if complete:
             move_order(locked, OrderStatus.SHIPPED, kind=OrderEventKind.SHIPPED, actor=actor, note=note, shipped_at=now)
         else:
@@ -195,9 +194,6 @@ def silent_shipments(*, now: datetime | None = None, limit: int = 200) -> list[i
     paid or shipped, shipped within ``TRACKING_REQUERY_MAX_DAYS``, and nothing heard or asked for
     ``TRACKING_REQUERY_HOURS`` (a push can be lost; the carrier's query has the whole track).
     Oldest first, at most ``limit`` per run."""
-    from django.conf import settings
-    from django.db.models import Q
-
     now = now or timezone.now()
     quiet = now - timedelta(hours=settings.TRACKING_REQUERY_HOURS)
     return list(

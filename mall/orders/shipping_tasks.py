@@ -5,9 +5,9 @@ from the connection when the task is sent)."""
 from __future__ import annotations
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from mall.orders import shipping
+from tenants.tasks import send_to_every_store
 
 
 @shared_task(name="orders.complete_delivered_orders")
@@ -17,13 +17,7 @@ def complete_delivered_orders() -> int:
 
 @shared_task(name="orders.complete_delivered_orders_everywhere")
 def complete_delivered_orders_everywhere() -> int:
-    from tenants.models import Tenant
-
-    schemas = list(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-    for schema in schemas:
-        with schema_context(schema):
-            complete_delivered_orders.apply_async()
-    return len(schemas)
+    return send_to_every_store(complete_delivered_orders)
 
 
 @shared_task(name="orders.requery_tracking")
@@ -35,10 +29,4 @@ def requery_tracking() -> int:
 
 @shared_task(name="orders.requery_tracking_everywhere")
 def requery_tracking_everywhere() -> int:
-    from tenants.models import Tenant
-
-    schemas = list(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-    for schema in schemas:
-        with schema_context(schema):
-            requery_tracking.apply_async()
-    return len(schemas)
+    return send_to_every_store(requery_tracking)

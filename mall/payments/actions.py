@@ -589,14 +589,13 @@ def _after_refund(refund: Refund) -> None:
     order = Order.objects.select_for_update().get(pk=refund.order_id)
     if order.status != OrderStatus.PAID:
         return
-    shipped = shipping.shipped_quantities(order)
-    refunded_all = (
-        Refund.objects.filter(order=order, payment__is_duplicate=False, status=RefundStatus.SUCCESS).aggregate(
-            n=Sum("amount_fen")
-        )["n"]
-        or 0
-    )
-    if not shipped:
+    if not order.shipments.exists():
+        refunded_all = (
+            Refund.objects.filter(order=order, payment__is_duplicate=False, status=RefundStatus.SUCCESS).aggregate(
+                n=Sum("amount_fen")
+            )["n"]
+            or 0
+        )
         if order.paid_fen and refunded_all >= order.paid_fen:
             move_order(
                 order, OrderStatus.CANCELLED, kind=OrderEventKind.CANCELLED, cancelled_at=timezone.now(),

@@ -7,22 +7,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from mall.payments import unpaid
+from tenants.tasks import send_to_every_store
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="payments.settle_unpaid_orders")
 def settle_unpaid_orders() -> int:
-    from tenants.models import Tenant
-
-    schemas = list(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-    for schema in schemas:
-        with schema_context(schema):
-            settle_unpaid_orders_of_store.delay()
-    return len(schemas)
+    return send_to_every_store(settle_unpaid_orders_of_store)
 
 
 @shared_task(name="payments.settle_unpaid_orders_of_store")
