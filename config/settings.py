@@ -510,7 +510,7 @@ WECHAT_PAY_PRIVATE_KEY_FILE = env("WECHAT_PAY_PRIVATE_KEY_FILE", "")
 WECHAT_PAY_PUBLIC_KEY_ID = env("WECHAT_PAY_PUBLIC_KEY_ID", "")
 WECHAT_PAY_PUBLIC_KEY = env("WECHAT_PAY_PUBLIC_KEY", "")
 WECHAT_PAY_PUBLIC_KEY_FILE = env("WECHAT_PAY_PUBLIC_KEY_FILE", "")
-WECHAT_TRANSFER_SCENE_ID = env("WECHAT_TRANSFER_SCENE_ID", "1000")
+WECHAT_TRANSFER_SCENE_ID = env("WECHAT_TRANSFER_SCENE_ID", "1005")
 # Pay notifies signed more than this far from now are refused (replays); platform certificates
 # are re-fetched for an unknown Wechatpay-Serial at most this often (integrations/wechat/pay.py).
 WECHAT_PAY_NOTIFY_MAX_SKEW_SECONDS = 300

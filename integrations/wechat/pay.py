@@ -9,6 +9,21 @@ and ``WECHAT_PAY_PUBLIC_KEY_ID``), so construction makes no network call.
 Which tenant an ``out_trade_no`` belongs to: ``"<tenant id>_<order no>"`` (``trade_no_for`` /
 ``parse_trade_no``); refund numbers are ``"<tenant id>_R<…>"``. Notifies arrive on one shared
 URL and carry ``out_trade_no``, so the tenant is always found from it.
+
+Merchant transfers (商家转账) allow only letters and digits in ``out_bill_no`` (5–32), so a
+withdrawal's bill number is ``"T<tenant id, 7+ digits>W<withdrawal pk, 12+ digits>"``, e.g.
+``T0000042W000000001234`` (``transfer_bill_no_for`` / ``parse_transfer_bill_no``); the
+transfer notify carries it as ``out_bill_no``. A transfer goes ``WAIT_USER_CONFIRM`` (the user
+confirms in the mini-program with ``package_info`` within 24 hours) → ``TRANSFERING`` →
+``SUCCESS`` | ``FAIL``, or ends ``CANCELLED`` (unconfirmed: ``OVERDUE_CLOSE``; our cancel:
+``CANCELING`` first, then ``MCH_CANCEL``); only final states are notified
+(``MCHTRANSFER.BILL.FINISHED``, resource ``mchid``, ``out_bill_no``, ``transfer_bill_no``,
+``state``, ``transfer_amount``, ``openid``, ``create_time``, ``update_time``, ``fail_reason``).
+Queries answer ``mch_id`` instead of ``mchid``. Commission payouts use the 佣金报酬 scene
+(``WECHAT_TRANSFER_SCENE_ID``, 1005), which requires the report infos 岗位类型 and 报酬说明.
+
+Profit sharing answers ``state: PROCESSING`` with receivers ``PENDING``; a later
+``profit_sharing_query`` shows each receiver ``SUCCESS`` or ``CLOSED`` (with ``fail_reason``).
 """
 
 from __future__ import annotations
@@ -36,6 +51,13 @@ PAY_NOTIFY_PATH = "/wechat/pay/notify/"
 REFUND_NOTIFY_PATH = "/wechat/pay/refund-notify/"
 TRANSFER_NOTIFY_PATH = "/wechat/pay/transfer-notify/"
 TRADE_NO_RE = re.compile(r"^(\d{1,9})_([0-9A-Za-z]{1,22})$")
+TRANSFER_BILL_NO_RE = re.compile(r"^T(\d{7,})W(\d{12,})$")
+OUT_BILL_NO_RE = re.compile(r"^[0-9A-Za-z]{5,32}$")
+# The report infos (转账场景报备信息) each transfer scene requires: info_type → default content.
+TRANSFER_SCENE_REPORTS = {
+    "1000": {"活动名称": "推广佣金提现", "奖励说明": "推广佣金"},  # 现金营销
+    "1005": {"岗位类型": "推广员", "报酬说明": "推广佣金"},  # 佣金报酬
+}
 
 
 def trade_no_for(*, tenant_id: int, order_no: str) -> str:
@@ -50,6 +72,25 @@ def parse_trade_no(out_trade_no: str) -> tuple[int, str] | None:
 
 def refund_no_for(*, tenant_id: int, refund_pk: int) -> str:
     return f"{tenant_id}_R{refund_pk:010d}"
+
+
+def transfer_bill_no_for(*, tenant_id: int, withdrawal_pk: int) -> str:
+    """The merchant-transfer ``out_bill_no`` of one store's withdrawal: letters and digits only
+    (WeChat refuses ``_``), at most 32 characters, e.g. ``T0000042W000000001234``."""
+    if isinstance(tenant_id, bool) or isinstance(withdrawal_pk, bool) or tenant_id < 0 or withdrawal_pk < 0:
+        raise ValueError("tenant_id and withdrawal_pk must be non-negative integers")
+    no = f"T{tenant_id:07d}W{withdrawal_pk:012d}"
+    if len(no) > 32:
+        raise ValueError(f"transfer bill number too long: {no}")
+    return no
+
+
+def parse_transfer_bill_no(out_bill_no: str) -> tuple[int, int] | None:
+    """``(tenant id, withdrawal pk)``, or None for a number we never issued."""
+    m = TRANSFER_BILL_NO_RE.match(out_bill_no or "")
+    if not m or len(out_bill_no) > 32:
+        return None
+    return int(m.group(1)), int(m.group(2))
 
 
 @dataclass(frozen=True)
@@ -268,6 +309,9 @@ class PayClient:
         account_type: str = "PERSONAL_OPENID",
         appid: str | None = None,
     ) -> dict:
+        appid = appid or self.appid
+        if account_type == "PERSONAL_OPENID" and not appid:
+            raise WeChatPayError("PARAM_ERROR", "appid 不能为空（接收方类型为 PERSONAL_OPENID 时必填）")
         return self._call(
             "profitsharing_add_receiver",
             account_type=account_type,
@@ -285,10 +329,15 @@ class PayClient:
         unfreeze_unsplit: bool,
         appid: str | None = None,
     ) -> dict:
+        """Split a paid order: answers ``state: PROCESSING`` with each receiver ``PENDING``;
+        ``profit_sharing_query`` later shows each ``SUCCESS`` or ``CLOSED`` (``fail_reason``)."""
         if not receivers or len(receivers) > 50:
             raise WeChatPayError("PARAM_ERROR", "分账接收方须为 1–50 个")
         for r in receivers:
             _check_amount(r.get("amount"))
+        appid = appid or self.appid
+        if not appid and any(r.get("type") == "PERSONAL_OPENID" for r in receivers):
+            raise WeChatPayError("PARAM_ERROR", "appid 不能为空（接收方类型为 PERSONAL_OPENID 时必填）")
         return self._call(
             "profitsharing_order",
             transaction_id=transaction_id,
@@ -329,30 +378,62 @@ class PayClient:
         remark: str,
         appid: str | None = None,
         user_name: str | None = None,
+        job: str = "推广员",
+        reward: str = "推广佣金",
     ) -> dict:
+        """Create a transfer bill (``WAIT_USER_CONFIRM``; the answer's ``package_info`` goes to
+        ``wx.requestMerchantTransfer``). ``appid`` is the store's mini-program (the openid's
+        AppID; defaults to the client's own). The scene is ``WECHAT_TRANSFER_SCENE_ID`` (1005
+        佣金报酬: report infos 岗位类型 = ``job``, 报酬说明 = ``reward``; 1000 现金营销: 活动名称,
+        奖励说明 = ``reward``). The same ``out_bill_no`` with the same arguments answers the same
+        bill (safe to retry); with other arguments WeChat answers ``INVALID_REQUEST``."""
         _check_amount(amount_fen)
         if amount_fen < 10:
             raise WeChatPayError("PARAM_ERROR", "商家转账最低 0.10 元")
+        remark, job, reward = str(remark or ""), str(job or ""), str(reward or "")  # lazy translations too
+        appid = appid or self.appid
+        if not appid:
+            raise WeChatPayError("PARAM_ERROR", "appid 不能为空（商家转账须传收款用户 openid 所属的 AppID）")
+        if not OUT_BILL_NO_RE.match(out_bill_no or ""):
+            raise WeChatPayError("PARAM_ERROR", "out_bill_no 须为 5–32 位字母或数字")
+        if not remark or len(remark) > 32:
+            raise WeChatPayError("PARAM_ERROR", "转账备注须为 1–32 个字符")
+        scene_id = str(settings.WECHAT_TRANSFER_SCENE_ID)
+        if scene_id not in TRANSFER_SCENE_REPORTS:
+            raise WeChatPayError("PARAM_ERROR", f"不支持的转账场景 {scene_id}（WECHAT_TRANSFER_SCENE_ID）")
+        contents = {"岗位类型": job, "报酬说明": reward, "奖励说明": reward}
+        report = [
+            {"info_type": info_type, "info_content": contents.get(info_type) or default}
+            for info_type, default in TRANSFER_SCENE_REPORTS[scene_id].items()
+        ]
         return self._call(
             "mch_transfer_bills",
             out_bill_no=out_bill_no,
-            transfer_scene_id=settings.WECHAT_TRANSFER_SCENE_ID,
+            transfer_scene_id=scene_id,
             openid=openid,
             transfer_amount=amount_fen,
             transfer_remark=remark,
             user_name=user_name if amount_fen >= 30 else None,
-            transfer_scene_report_infos=[
-                {"info_type": "岗位类型", "info_content": "推广员"},
-                {"info_type": "报酬说明", "info_content": "推广佣金"},
-            ],
+            transfer_scene_report_infos=report,
             appid=appid,
             notify_url=notify_url(TRANSFER_NOTIFY_PATH),
         )
 
     def transfer_query(self, *, out_bill_no: str) -> dict:
+        """The bill by our number: ``mch_id``, ``out_bill_no``, ``transfer_bill_no``, ``appid``,
+        ``state``, ``transfer_amount``, ``transfer_remark``, ``openid``, ``create_time``,
+        ``update_time`` and, once it failed or was cancelled, ``fail_reason``."""
         return self._call("mch_transfer_bills_query", out_bill_no=out_bill_no)
 
+    def transfer_query_by_bill_no(self, *, transfer_bill_no: str) -> dict:
+        """The same view, by WeChat's ``transfer_bill_no``."""
+        if not transfer_bill_no:
+            raise WeChatPayError("PARAM_ERROR", "transfer_bill_no 不能为空")
+        return self._call("mch_transfer_bills_query", transfer_bill_no=transfer_bill_no)
+
     def transfer_cancel(self, *, out_bill_no: str) -> dict:
+        """Cancel a bill the user has not confirmed: answers ``CANCELING``; the bill is
+        ``CANCELLED`` (``fail_reason`` ``MCH_CANCEL``) later, with a notify."""
         return self._call("mch_transfer_bills_cancel", out_bill_no=out_bill_no)
 
     # -- notifies -------------------------------------------------------------------------

@@ -132,12 +132,14 @@ def inspector(snap: dict, entries: list[dict], base_url: str) -> str:
     )
     transfer_rows = "".join(
         f"<tr><td>{escape(t['out_bill_no'])}</td><td>{t['transfer_amount']}</td><td>{t['state']}</td><td>"
-        + (
-            _action("transfer", "用户确认收款", out_bill_no=t["out_bill_no"], action="confirm")
-            + _action("transfer", "超时未确认", "danger", out_bill_no=t["out_bill_no"], action="expire")
-            if t["state"] == "WAIT_USER_CONFIRM"
-            else ""
-        )
+        + {
+            "WAIT_USER_CONFIRM": _action("transfer", "用户确认收款", out_bill_no=t["out_bill_no"], action="confirm")
+            + _action("transfer", "确认并到账", out_bill_no=t["out_bill_no"], action="complete")
+            + _action("transfer", "超时未确认", "danger", out_bill_no=t["out_bill_no"], action="expire"),
+            "TRANSFERING": _action("transfer", "转账成功", out_bill_no=t["out_bill_no"], action="succeed")
+            + _action("transfer", "转账失败", "danger", out_bill_no=t["out_bill_no"], action="fail"),
+            "CANCELING": _action("transfer", "完成撤销", out_bill_no=t["out_bill_no"], action="settle-cancel"),
+        }.get(t["state"], "")
         + "</td></tr>"
         for t in list(snap["transfers"].values())[-30:][::-1]
     )

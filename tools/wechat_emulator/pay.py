@@ -319,13 +319,21 @@ class PayAPI:
             raise PayError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         return js(self._refund_view(refund))
 
-    # profit sharing
+    # profit sharing: an order is PROCESSING and each receiver PENDING until WeChat finishes it
+    # (SUCCESS, or CLOSED with a fail_reason): after config profit_sharing_delay seconds with
+    # config profit_sharing_outcome (SUCCESS | CLOSED | manual), or forced through the test API
+    # (``profitsharing`` with out_order_no, outcome success | closed, optional account).
+    def _ps_view(self, ps: dict) -> dict:
+        return ps | {"receivers": [{k: v for k, v in r.items() if k != "returned"} for r in ps["receivers"]]}
+
     def ps_add_receiver(self, req: Request) -> Response:
         self._signed(req)
         body = req.payload()
         for field in ("type", "account", "relation_type"):
             if not body.get(field):
                 raise PayError(400, "PARAM_ERROR", f"{field} 不能为空")
+        if body["type"] == "PERSONAL_OPENID" and not body.get("appid"):
+            raise PayError(400, "PARAM_ERROR", "appid 不能为空（接收方类型为 PERSONAL_OPENID 时必填）")
         with self.state.lock:
             self.state.data["receivers"][f"{body['type']}|{body['account']}"] = body
             self.state.save()
@@ -335,9 +343,13 @@ class PayAPI:
         self._signed(req)
         body = req.payload()
         out_order_no = body.get("out_order_no", "")
+        if any((r or {}).get("type") == "PERSONAL_OPENID" for r in body.get("receivers") or []) and not body.get(
+            "appid"
+        ):
+            raise PayError(400, "PARAM_ERROR", "appid 不能为空（接收方类型为 PERSONAL_OPENID 时必填）")
         with self.state.lock:
             if out_order_no in self.state.data["ps_orders"]:
-                return js(self.state.data["ps_orders"][out_order_no])
+                return js(self._ps_view(self.state.data["ps_orders"][out_order_no]))
             order = next(
                 (
                     o
@@ -370,18 +382,16 @@ class PayAPI:
                 "transaction_id": order["transaction_id"],
                 "out_order_no": out_order_no,
                 "order_id": "3008" + digits(24),
-                "state": "FINISHED",
+                "state": "PROCESSING",
                 "receivers": [
                     {
                         "amount": rcv["amount"],
                         "description": rcv.get("description", ""),
                         "type": rcv["type"],
                         "account": rcv["account"],
-                        "result": "SUCCESS",
-                        "fail_reason": "",
+                        "result": "PENDING",
                         "detail_id": "3600" + digits(24),
                         "create_time": now_iso(),
-                        "finish_time": now_iso(),
                         "returned": 0,
                     }
                     for rcv in receivers
@@ -390,14 +400,60 @@ class PayAPI:
             }
             self.state.data["ps_orders"][out_order_no] = ps
             self.state.save()
-        return js(ps)
+        config = self.state.data["config"]
+        outcome = str(config.get("profit_sharing_outcome", "SUCCESS"))
+        if outcome != "manual":
+            self._later(
+                self.finish_profit_sharing,
+                out_order_no,
+                outcome,
+                strict=False,
+                delay=float(config.get("profit_sharing_delay", 0.3)),
+            )
+        return js(self._ps_view(ps))
+
+    def finish_profit_sharing(
+        self, out_order_no: str, outcome: str, *, account: str | None = None, reason: str = "", strict: bool = True
+    ) -> dict:
+        """WeChat finishes the PENDING receivers of a split (one ``account``, or all): SUCCESS, or
+        CLOSED with ``fail_reason`` (the amount goes back to the merchant). The order is
+        FINISHED once no receiver is PENDING. ``strict``: nothing to finish is an error."""
+        result = {"success": "SUCCESS", "closed": "CLOSED"}.get(str(outcome).lower())
+        if result is None:
+            raise ValueError(f"outcome must be success or closed, not {outcome!r}")
+        with self.state.lock:
+            ps = self.state.data["ps_orders"].get(out_order_no)
+            if ps is None:
+                raise PayError(404, "RESOURCE_NOT_EXISTS", "分账单不存在")
+            pending = [
+                r
+                for r in ps["receivers"]
+                if r.get("result") == "PENDING" and (account is None or r["account"] == account)
+            ]
+            if not pending and strict:
+                raise PayError(400, "INVALID_REQUEST", "没有处理中的分账接收方")
+            order = next(
+                (o for o in self.state.data["orders"].values() if o.get("transaction_id") == ps["transaction_id"]),
+                None,
+            )
+            for r in pending:
+                r["result"] = result
+                r["finish_time"] = now_iso()
+                if result == "CLOSED":
+                    r["fail_reason"] = reason or "ACCOUNT_ABNORMAL"
+                    if order is not None:
+                        order["split"] -= r["amount"]
+            if all(r.get("result") != "PENDING" for r in ps["receivers"]):
+                ps["state"] = "FINISHED"
+            self.state.save()
+            return self._ps_view(ps)
 
     def ps_query(self, req: Request, no: str) -> Response:
         self._signed(req)
         ps = self.state.data["ps_orders"].get(no)
         if not ps or ps["transaction_id"] != req.query.get("transaction_id"):
             raise PayError(404, "RESOURCE_NOT_EXISTS", "分账单不存在")
-        return js(ps)
+        return js(self._ps_view(ps))
 
     def ps_unfreeze(self, req: Request) -> Response:
         self._signed(req)
@@ -432,7 +488,7 @@ class PayAPI:
             )
             order["split"] = order["amount"]
             self.state.save()
-        return js(ps)
+        return js(self._ps_view(ps))
 
     def ps_return(self, req: Request) -> Response:
         self._signed(req)
@@ -450,6 +506,8 @@ class PayAPI:
             )
             if rcv is None:
                 raise PayError(400, "INVALID_REQUEST", "回退商户不是该分账单的接收方")
+            if rcv.get("result") != "SUCCESS":
+                raise PayError(400, "INVALID_REQUEST", f"分账结果为 {rcv.get('result')}，不能回退")
             amount = body.get("amount")
             if not isinstance(amount, int) or amount <= 0 or amount > rcv["amount"] - rcv.get("returned", 0):
                 raise PayError(400, "NOT_ENOUGH", "回退金额超过可回退金额")

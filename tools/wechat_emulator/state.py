@@ -46,6 +46,8 @@ def empty() -> dict:
             "refund_delay": 0.3,
             "profit_sharing_max_bps": 3000,
             "profit_sharing_min_seconds": 0,
+            "profit_sharing_outcome": "SUCCESS",  # SUCCESS | CLOSED | manual (receivers stay PENDING)
+            "profit_sharing_delay": 0.3,
         },
     }
 

@@ -126,12 +126,19 @@ class TestAPI:
                     p["out_refund_no"], {"fail": "ABNORMAL", "close": "CLOSED"}.get(p["action"], "SUCCESS")
                 )
             )
-        if name == "transfer":
-            state, reason = {
-                "confirm": ("SUCCESS", ""),
-                "expire": ("CANCELLED", "用户 24 小时内未确认收款，转账已关闭"),
-            }[p["action"]]
-            return self._transfer_view(self.finish_transfer(p["out_bill_no"], state, reason))
+        if name == "transfer":  # the user and WeChat move a transfer bill (see transfers.py)
+            no = p.get("out_bill_no") or next(
+                (t["out_bill_no"] for t in d["transfers"].values() if t["transfer_bill_no"] == p["transfer_bill_no"]),
+                "",
+            )
+            return self._transfer_view(self.move_transfer(no, p["action"], p.get("fail_reason", "")))
+        if name == "profitsharing":  # WeChat finishes a split's receivers: outcome success | closed
+            return self.finish_profit_sharing(
+                p["out_order_no"],
+                p.get("outcome", "success"),
+                account=p.get("account"),
+                reason=p.get("fail_reason", ""),
+            )
         if name == "expire-tokens":  # WeChat invalidates tokens early (42001 on the next call)
             with self.state.lock:
                 if p.get("kind", "all") in ("all", "component"):
