@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.requery_tracking_everywhere",
         "schedule": float(env("TRACKING_REQUERY_BEAT_SECONDS", "3600")),
     },
+    # Per store: settle due commission, query open transfers, promoter grades (mall.promoters.tasks).
+    "distribution": {
+        "task": "promoters.run_distribution_everywhere",
+        "schedule": float(env("DISTRIBUTION_BEAT_SECONDS", "600")),
+    },
     # Rule-based shopper tags ("frequent buyer"), recomputed per store (mall.customers.tasks).
     "customer-rule-tags": {"task": "customers.recompute_rule_tags_everywhere", "schedule": 6 * 3600.0},
 }
@@ -357,7 +362,17 @@ OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120)
 # Subscribers of ``mall.orders.hooks.order_line_refunded`` (dotted names of outbox handlers,
 # comma-separated in the environment): each gets one message per refunded order line.
-ORDER_LINE_REFUNDED_HANDLERS = [h.strip() for h in env("ORDER_LINE_REFUNDED_HANDLERS", "").split(",") if h.strip()]
+# The distribution engine subscribes to both (mall.promoters.commission).
+ORDER_LINE_REFUNDED_HANDLERS = [
+    h.strip()
+    for h in env("ORDER_LINE_REFUNDED_HANDLERS", "mall.promoters.commission.commission_refunded_line").split(",")
+    if h.strip()
+]
+ORDER_PAID_HANDLERS = [
+    h.strip()
+    for h in env("ORDER_PAID_HANDLERS", "mall.promoters.commission.commission_paid_order").split(",")
+    if h.strip()
+]
 
 # Onboarding and review (saas_platform/onboarding, saas_platform/review).
 SMS_BACKEND = env("SMS_BACKEND", "integrations.sms.backends.ConsoleSender")

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from mall.api import aftersales, catalog, checkout, customers, payments, shipping, views
+from mall.api import aftersales, catalog, checkout, customers, distribution, payments, shipping, views
 from mall.api.errors import not_found
 
 
@@ -55,6 +55,18 @@ urlpatterns = [
     path("me/phone", customers.BindPhoneView.as_view(), name="me-phone"),
     path("addresses", customers.AddressListView.as_view(), name="addresses"),
     path("addresses/<id:pk>", customers.AddressDetailView.as_view(), name="address"),
+    path("distribution", distribution.RulesView.as_view(), name="distribution"),
+    path("distribution/touches", distribution.TouchView.as_view(), name="distribution-touches"),
+    path("promoter", distribution.CentreView.as_view(), name="promoter"),
+    path("promoter/apply", distribution.ApplyView.as_view(), name="promoter-apply"),
+    path("promoter/team", distribution.TeamView.as_view(), name="promoter-team"),
+    path("promoter/commissions", distribution.CommissionListView.as_view(), name="promoter-commissions"),
+    path("promoter/qrcode", distribution.QrCodeView.as_view(), name="promoter-qrcode"),
+    path("promoter/withdrawals", distribution.WithdrawalListView.as_view(), name="promoter-withdrawals"),
+    path(
+        "promoter/withdrawals/preview", distribution.WithdrawalPreviewView.as_view(), name="promoter-withdrawal-preview"
+    ),
+    path("promoter/withdrawals/<id:pk>", distribution.WithdrawalDetailView.as_view(), name="promoter-withdrawal"),
     # Anything else under /api/v1/ (unknown paths, bad ids, trailing slashes): a JSON 404.
     re_path(r"^.*$", not_found),
 ]

@@ -29,6 +29,9 @@ class Category(models.Model):
     )
     name = models.CharField(_("名称"), max_length=40)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # Distribution: the category's own rates (over the store's, under a product's own).
+    commission_l1_bps = RateField(_("一级佣金比例"), max_bps=3000, null=True, blank=True)
+    commission_l2_bps = RateField(_("二级佣金比例"), max_bps=3000, null=True, blank=True)
 
     class Meta:
         verbose_name = _("商品分类")
@@ -133,6 +136,9 @@ class Product(ClusterableModel):
     is_distributable = models.BooleanField(_("参与分销"), default=True)
     commission_l1_bps = RateField(_("一级佣金比例"), max_bps=3000, null=True, blank=True)
     commission_l2_bps = RateField(_("二级佣金比例"), max_bps=3000, null=True, blank=True)
+    # A fixed amount per unit instead of a percentage (wins over the product's rate).
+    commission_l1_fen = MoneyField(_("一级每件固定佣金"), null=True, blank=True)
+    commission_l2_fen = MoneyField(_("二级每件固定佣金"), null=True, blank=True)
     # Physical goods.
     weight_g = models.PositiveIntegerField(_("重量（克）"), default=0)
     origin = models.CharField(_("产地"), max_length=60, blank=True)

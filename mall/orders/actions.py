@@ -19,6 +19,7 @@ from mall.catalog import storefront_cache
 from mall.catalog.models import Product, ProductKind, ProductSku
 from mall.catalog.shipping import ShippableLine, shipping_fee
 from mall.customers.models import Address, Customer
+from mall.orders import hooks
 from mall.orders.models import (
     ORDER_FSM,
     CartItem,
@@ -29,6 +30,7 @@ from mall.orders.models import (
     OrderSettings,
     OrderStatus,
 )
+from mall.promoters.binding import holder_for_checkout
 from mall.promoters.models import Promoter
 
 if TYPE_CHECKING:
@@ -113,6 +115,8 @@ def place_order(
         raise ValidationError({"remark": _("留言最多 200 字。")})
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError({"address_id": _("收货地址不存在。")})
+    if promoter is None:
+        promoter = holder_for_checkout(customer)  # the sale's distribution source (binding rule)
     with transaction.atomic():
         if idempotency_key:
             # One checkout per (shopper, key) at a time; a retry finds the first one's order.
@@ -449,6 +453,7 @@ def record_payment(*, order_no: str, transaction_id: str, amount_fen: int, paid_
                 note=transaction_id,
             )
             outbox.record("mall.orders.effects.count_sales", order_id=order.pk)
+            hooks.order_paid(order_id=order.pk)
     if mismatch is not None:  # committed above: the anomaly stays, the order is not paid
         raise ValidationError(
             {

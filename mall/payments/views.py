@@ -52,9 +52,8 @@ def _notify(request, kind: str, handle) -> JsonResponse:
         log_inbound(kind=kind, outcome="refused", detail=exc.message)
         return _fail(401, "签名验证失败")
     resource = notify.resource
-    if kind == InboundKind.TRANSFER_NOTIFY:  # applied by commission withdrawals (a later issue)
-        log_inbound(kind=kind, key=notify.id, outcome="ok", detail=json.dumps(resource, ensure_ascii=False))
-        return _ack()
+    if kind == InboundKind.TRANSFER_NOTIFY:
+        return _transfer(notify, resource)
     out_trade_no = str(resource.get("out_trade_no") or resource.get("out_bill_no") or "")
     tenant = _tenant_for(out_trade_no)
     if tenant is None:
@@ -71,6 +70,43 @@ def _notify(request, kind: str, handle) -> JsonResponse:
         key=notify.id,
         outcome=outcome,
         detail=json.dumps({"event_type": notify.event_type, **resource}, ensure_ascii=False),
+        schema_name=tenant.schema_name,
+    )
+    return _ack()
+
+
+def _transfer(notify, resource) -> JsonResponse:
+    """A merchant transfer reached a final state: the withdrawal it pays (its ``out_bill_no``
+    names the store and the withdrawal, ``parse_transfer_bill_no``) takes that state."""
+    from integrations.wechat.pay import parse_transfer_bill_no
+    from mall.promoters.withdrawals import apply_transfer_state
+
+    out_bill_no = str(resource.get("out_bill_no") or "")
+    detail = json.dumps({"event_type": notify.event_type, **resource}, ensure_ascii=False)
+    parsed = parse_transfer_bill_no(out_bill_no)
+    tenant = None
+    if parsed is not None:
+        with schema_context("public"):
+            tenant = Tenant.objects.filter(pk=parsed[0]).exclude(schema_name="public").first()
+    if tenant is None:
+        log.error("WeChat transfer notify %s for unknown bill %r", notify.id, out_bill_no)
+        log_inbound(kind=InboundKind.TRANSFER_NOTIFY, key=notify.id, outcome="unknown_bill", detail=detail)
+        return _ack()
+    try:
+        with schema_context(tenant.schema_name):
+            w = apply_transfer_state(
+                withdrawal_id=parsed[1],
+                state=str(resource.get("state") or ""),
+                transfer_bill_no=str(resource.get("transfer_bill_no") or ""),
+                fail_reason=str(resource.get("fail_reason") or ""),
+            )
+    finally:
+        connection.set_schema_to_public()
+    log_inbound(
+        kind=InboundKind.TRANSFER_NOTIFY,
+        key=notify.id,
+        outcome=w.status if w is not None else "unknown_withdrawal",
+        detail=detail,
         schema_name=tenant.schema_name,
     )
     return _ack()

@@ -1,0 +1,324 @@
+"""Commission on order lines (SPEC M6, U6; issue 11 points 2–4).
+
+One idempotent operation, ``sync_order_commission``, makes the ledger agree with the order as
+it is now, whatever order events arrived in:
+
+1. The first time (the order's payment, or a refund that overtook it) the earners and their
+   rates are snapshotted per line and level (``LineCommission``): who holds the buyer under the
+   store's self-purchase and binding rules, and the rate by the one precedence
+   (``rules.resolve_rate``).
+2. Every time, each line's commission is recomputed on its net paid amount (its share of what
+   the order paid for goods, less its successful refunds; shipping excluded) within the 30 %
+   cap (``rules.line_amounts``). The difference from what the ledger already holds for that
+   line and level is appended: before settlement it changes the pending amount (``accrued`` /
+   ``adjusted``); after settlement it is a claw-back from the promoter's balance, which may go
+   below zero (``clawback``, policy "net off"), or is recorded as borne by the merchant
+   (``absorbed``).
+
+``mall.orders`` publishes the hooks (``order_paid``, ``order_line_refunded``); the outbox
+handlers below subscribe (settings ``ORDER_PAID_HANDLERS`` / ``ORDER_LINE_REFUNDED_HANDLERS``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import outbox
+from mall.orders.models import Order, OrderLine, OrderStatus
+from mall.promoters import ledger
+from mall.promoters.binding import bind_on_payment
+from mall.promoters.models import (
+    ClawbackPolicy,
+    DistributionSettings,
+    EntryKind,
+    LineCommission,
+    Promoter,
+    PromoterStatus,
+    SelfPurchaseMode,
+)
+from mall.promoters.rules import LEVELS, Rate, line_amounts, resolve_rate
+
+COMMISSION_KINDS = (EntryKind.ACCRUED, EntryKind.ADJUSTED, EntryKind.CLAWBACK, EntryKind.ABSORBED)
+
+
+def earners(*, order: Order, ds: DistributionSettings) -> dict[int, Promoter]:
+    """Who earns at each level on ``order`` (U6): never more than two, never a frozen promoter."""
+    if not ds.enabled:
+        return {}
+    buyer = Promoter.objects.select_related("parent__parent").filter(customer_id=order.customer_id).first()
+    chain: list[Promoter | None]
+    if buyer is not None and buyer.status == PromoterStatus.ACTIVE:
+        parent = buyer.parent
+        if ds.self_purchase == SelfPurchaseMode.REBATE_ON:
+            chain = [buyer, parent]
+        elif ds.self_purchase == SelfPurchaseMode.REBATE_OFF:
+            chain = [parent, parent.parent if parent else None]
+        else:  # discount: the level-1 amount came off the price at checkout; the parent earns level 2
+            chain = [None, parent]
+    elif order.promoter_id:
+        holder = Promoter.objects.select_related("parent").get(pk=order.promoter_id)
+        chain = [holder, holder.parent]
+    else:
+        return {}
+    out = {}
+    for level, promoter in zip(LEVELS, chain, strict=False):
+        if level > ds.levels or promoter is None or promoter.status != PromoterStatus.ACTIVE:
+            continue
+        if promoter.customer_id == order.customer_id and ds.self_purchase == SelfPurchaseMode.REBATE_OFF:
+            continue
+        out[level] = promoter
+    return out
+
+
+def _category_rates(product) -> tuple[int | None, int | None]:
+    r1 = r2 = None
+    cat = product.category
+    while cat is not None:
+        r1 = r1 if r1 is not None else cat.commission_l1_bps
+        r2 = r2 if r2 is not None else cat.commission_l2_bps
+        cat = cat.parent
+    return r1, r2
+
+
+def line_rate(*, level: int, promoter: Promoter, product, ds: DistributionSettings) -> Rate:
+    c1, c2 = _category_rates(product)
+    return resolve_rate(
+        level=level,
+        global_bps=ds.level1_bps if level == 1 else ds.level2_bps,
+        category_bps=c1 if level == 1 else c2,
+        product_bps=product.commission_l1_bps if level == 1 else product.commission_l2_bps,
+        product_unit_fen=product.commission_l1_fen if level == 1 else product.commission_l2_fen,
+        override_bps=promoter.level1_override_bps if level == 1 else promoter.level2_override_bps,
+        grade_bonus_bps=promoter.grade.bonus_bps if promoter.grade_id else 0,
+    )
+
+
+def net_amounts(order: Order, lines: list[OrderLine]) -> dict[int, tuple[int, int]]:
+    """``{line id: (net paid fen, units not refunded)}``: the line's share of what the order paid
+    for goods (``payments.refundable.line_paid_amounts``) less its successful refunds."""
+    from mall.payments.models import RefundLine, RefundStatus
+    from mall.payments.refundable import line_paid_amounts
+
+    paid = line_paid_amounts(order, lines) if order.paid_fen else {line.pk: 0 for line in lines}
+    refunded = {
+        r["line_id"]: (r["amount"] or 0, r["quantity"] or 0)
+        for r in RefundLine.objects.filter(
+            line__order=order, refund__status=RefundStatus.SUCCESS, refund__payment__is_duplicate=False
+        )
+        .values("line_id")
+        .annotate(amount=Sum("amount_fen"), quantity=Sum("quantity"))
+    }
+    out = {}
+    for line in lines:
+        amount, quantity = refunded.get(line.pk, (0, 0))
+        out[line.pk] = (max(paid[line.pk] - amount, 0), max(line.quantity - quantity, 0))
+    return out
+
+
+def _snapshot(order: Order, lines: list[OrderLine], ds: DistributionSettings) -> list[LineCommission]:
+    who = earners(order=order, ds=ds)
+    if not who:
+        return []
+    made = []
+    for line in lines:
+        product = line.product
+        if not product.is_distributable:
+            continue
+        for level, promoter in who.items():
+            rate = line_rate(level=level, promoter=promoter, product=product, ds=ds)
+            made.append(
+                LineCommission(
+                    line=line,
+                    order=order,
+                    level=level,
+                    promoter=promoter,
+                    rate_bps=rate.bps,
+                    unit_fen=rate.unit_fen,
+                    rate_source=rate.source,
+                )
+            )
+    return LineCommission.objects.bulk_create(made)
+
+
+def sync_order_commission(*, order_id: int, refund_id: int | None = None) -> int:
+    """Make the ledger agree with the order now (see the module docstring); returns the number
+    of entries appended. Idempotent: a second call with nothing changed appends nothing."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.paid_at is None:
+            return 0
+        ds = DistributionSettings.current()
+        lines = list(OrderLine.objects.filter(order=order).select_related("product__category__parent").order_by("pk"))
+        commissions = list(LineCommission.objects.select_for_update().filter(order=order).order_by("line_id", "level"))
+        fresh: set[int] = set()
+        if not commissions:
+            if order.commission_checked_at is not None:
+                return 0  # looked at once (at payment): no earner then, none later
+            bind_on_payment(order=order, ds=ds)
+            commissions = _snapshot(order, lines, ds)
+            fresh = {lc.pk for lc in commissions}
+            Order.objects.filter(pk=order.pk).update(commission_checked_at=timezone.now())
+        if not commissions:
+            return 0
+        nets = net_amounts(order, lines)
+        by_line: dict[int, list[LineCommission]] = defaultdict(list)
+        for lc in commissions:
+            by_line[lc.line_id].append(lc)
+        written = 0
+        for line_id, lcs in by_line.items():
+            net, units = nets[line_id]
+            amounts = line_amounts(
+                net_fen=net, units=units, rates={lc.level: Rate(bps=lc.rate_bps, unit_fen=lc.unit_fen) for lc in lcs}
+            )
+            for lc in lcs:
+                new = amounts[lc.level]
+                diff = new.amount_fen - lc.target_fen
+                base_diff = net - lc.base_fen
+                first = lc.pk in fresh
+                if diff == 0 and base_diff == 0 and new.cut_fen == lc.cut_fen:
+                    continue
+                common = dict(
+                    order_id=order.pk,
+                    line_id=line_id,
+                    commission=lc,
+                    level=lc.level,
+                    rate_bps=lc.rate_bps,
+                    base_fen=net,
+                    cut_fen=new.cut_fen,
+                    refund_id=refund_id,
+                )
+                if diff:
+                    if not lc.settled:
+                        kind = EntryKind.ACCRUED if first else EntryKind.ADJUSTED
+                        ledger.append(promoter_id=lc.promoter_id, kind=kind, amount_fen=diff, pending=diff, **common)
+                    elif diff > 0 or ds.clawback == ClawbackPolicy.NET_OFF:
+                        ledger.append(
+                            promoter_id=lc.promoter_id,
+                            kind=EntryKind.CLAWBACK,
+                            amount_fen=diff,
+                            available=diff,
+                            note=_("结算后退款，从余额扣回"),
+                            **common,
+                        )
+                    else:
+                        ledger.append(
+                            promoter_id=lc.promoter_id,
+                            kind=EntryKind.ABSORBED,
+                            amount_fen=diff,
+                            note=_("结算后退款，商家承担"),
+                            **common,
+                        )
+                    written += 1
+                if lc.level == 1 and base_diff:
+                    Promoter.objects.filter(pk=lc.promoter_id).update(sales_fen=F("sales_fen") + base_diff)
+                lc.target_fen, lc.base_fen, lc.cut_fen = new.amount_fen, net, new.cut_fen
+                lc.save(update_fields=["target_fen", "base_fen", "cut_fen"])
+        return written
+
+
+# -- outbox subscribers of mall.orders.hooks -------------------------------------------------
+@outbox.handler
+def commission_paid_order(*, order_id: int) -> None:
+    sync_order_commission(order_id=order_id)
+
+
+@outbox.handler
+def commission_refunded_line(*, line_id: int, refund_id: int, amount_fen: int, quantity: int) -> None:
+    order_id = OrderLine.objects.filter(pk=line_id).values_list("order_id", flat=True).first()
+    if order_id is not None:
+        sync_order_commission(order_id=order_id, refund_id=refund_id)
+
+
+# -- settlement (T+N after completion, with a real track or redemption: SPEC M6, M8) ---------
+def due_commissions(*, now: datetime | None = None):
+    """Unsettled line commissions whose order completed ``settle_days`` ago, has a real
+    logistics track (physical) and a redemption (service), and no open after-sales case; their
+    promoter is not frozen."""
+    from mall.payments.models import OPEN_REFUND_STATES, Refund
+
+    now = now or timezone.now()
+    ds = DistributionSettings.current()
+    cutoff = now - timedelta(days=ds.settle_days)
+    open_refund = Refund.objects.filter(order_id=OuterRef("order_id"), status__in=OPEN_REFUND_STATES)
+    return (
+        LineCommission.objects.filter(
+            settled=False,
+            order__status=OrderStatus.COMPLETED,
+            order__completed_at__lte=cutoff,
+            promoter__status=PromoterStatus.ACTIVE,
+        )
+        .filter(Q(order__has_physical=False) | Q(order__has_real_track=True))
+        .filter(Q(order__has_service=False) | Q(order__redeemed_at__isnull=False))
+        .exclude(Exists(open_refund))
+    )
+
+
+def settle_due(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Settle every due line commission: a ``settled`` entry moves its amount from pending to
+    available. Returns how many line commissions were settled. Safe to run concurrently (each
+    batch locks its rows with SKIP LOCKED)."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                due_commissions(now=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return total
+            total += _settle(ids)
+
+
+def _settle(ids: list[int]) -> int:
+    from mall.promoters.models import CommissionEntry
+
+    rows = list(
+        LineCommission.objects.filter(pk__in=ids).values_list("pk", "promoter_id", "order_id", "line_id", "level",
+                                                               "rate_bps", "base_fen", "target_fen")
+    )  # fmt: skip
+    entries = []
+    per_promoter: dict[int, int] = defaultdict(int)
+    for pk, promoter_id, order_id, line_id, level, rate, base, target in rows:
+        if target:
+            entries.append(
+                CommissionEntry(
+                    promoter_id=promoter_id,
+                    kind=EntryKind.SETTLED,
+                    order_id=order_id,
+                    line_id=line_id,
+                    commission_id=pk,
+                    level=level,
+                    rate_bps=rate,
+                    base_fen=base,
+                    amount_fen=target,
+                    pending_delta=-target,
+                    available_delta=target,
+                )
+            )
+            per_promoter[promoter_id] += target
+    CommissionEntry.objects.bulk_create(entries, batch_size=2000)
+    LineCommission.objects.filter(pk__in=ids).update(settled=True)
+    _move_pending_to_available(per_promoter)
+    return len(rows)
+
+
+def _move_pending_to_available(per_promoter: dict[int, int]) -> None:
+    if not per_promoter:
+        return
+    from django.db import connection
+
+    pairs = sorted(per_promoter.items())
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE promoters_promoter AS p SET pending_fen = p.pending_fen - v.amount, "
+            "available_fen = p.available_fen + v.amount "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, amount) WHERE p.id = v.id",
+            [[p for p, _ in pairs], [a for _, a in pairs]],
+        )
