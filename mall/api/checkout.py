@@ -146,6 +146,7 @@ class QuoteSerializer(serializers.Serializer):
     lines = QuoteLineSerializer(many=True)
     goods_fen = serializers.IntegerField()
     shipping_fen = serializers.IntegerField()
+    discount_fen = serializers.IntegerField(help_text="推广员自购立减（本店自购规则为立减时）")
     total_fen = serializers.IntegerField()
     total_display = serializers.CharField()
     needs_address = serializers.BooleanField()
@@ -185,6 +186,7 @@ class QuoteView(ShopperAPIView):
                 ],
                 "goods_fen": priced.goods_fen,
                 "shipping_fen": priced.shipping_fen,
+                "discount_fen": priced.discount_fen,
                 "total_fen": priced.total_fen,
                 "total_display": format_yuan(priced.total_fen),
                 "needs_address": priced.has_physical,

@@ -31,6 +31,7 @@ from mall.orders.models import (
     OrderStatus,
 )
 from mall.promoters.binding import holder_for_checkout
+from mall.promoters.commission import self_purchase_discount
 from mall.promoters.models import Promoter
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ def place_order(
             .order_by("pk")
         }
         priced = price_lines(wanted=wanted, skus=locked, address=address)
+        priced.discount_fen = self_purchase_discount(customer=customer, lines=priced.lines)
         _check_contracts(customer=customer, products=priced.service_products)
         lines = priced.lines
         taken: Counter = Counter()
@@ -156,7 +158,8 @@ def place_order(
             promoter=promoter,
             goods_fen=goods,
             shipping_fen=shipping,
-            total_fen=goods + shipping,
+            adjust_fen=-priced.discount_fen,
+            total_fen=priced.total_fen,
             has_physical=has_physical,
             has_service=priced.has_service,
             receiver=address.receiver if has_physical else "",
@@ -173,7 +176,12 @@ def place_order(
         OrderLine.objects.bulk_create(lines)
         if clear_cart:
             CartItem.objects.filter(customer=customer, sku_id__in=list(wanted)).delete()
-        log_event(order=order, kind=OrderEventKind.PLACED, to_status=order.status)
+        log_event(
+            order=order,
+            kind=OrderEventKind.PLACED,
+            to_status=order.status,
+            note=_("自购立减 %(d)s") % {"d": format_yuan(priced.discount_fen)} if priced.discount_fen else "",
+        )
         storefront_cache.bump_after_commit()  # stock changed: cached storefront reads are stale
     return order
 
@@ -186,10 +194,11 @@ class Priced:
     has_physical: bool
     has_service: bool
     service_products: list[Product]
+    discount_fen: int = 0  # a promoter's own purchase in the store's "discount" mode (U6)
 
     @property
     def total_fen(self) -> int:
-        return self.goods_fen + self.shipping_fen
+        return self.goods_fen + self.shipping_fen - self.discount_fen
 
 
 def price_lines(*, wanted: Counter, skus: dict[int, ProductSku], address: Address | None) -> Priced:
@@ -259,7 +268,9 @@ def quote_checkout(
     if len(wanted) > MAX_LINES:
         raise ValidationError({"items": _("一个订单最多 %(max)s 种商品。") % {"max": MAX_LINES}})
     found = ProductSku.objects.select_related("product").in_bulk(list(wanted))
-    return price_lines(wanted=wanted, skus=found, address=address)
+    priced = price_lines(wanted=wanted, skus=found, address=address)
+    priced.discount_fen = self_purchase_discount(customer=customer, lines=priced.lines)
+    return priced
 
 
 def _check_contracts(*, customer: Customer, products: list[Product]) -> None:

@@ -322,3 +322,31 @@ def _move_pending_to_available(per_promoter: dict[int, int]) -> None:
             "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, amount) WHERE p.id = v.id",
             [[p for p, _ in pairs], [a for _, a in pairs]],
         )
+
+
+# -- self-purchase in "discount" mode (U6): the level-1 amount comes off the price ------------
+def self_purchase_discount(*, customer, lines: list[OrderLine]) -> int:
+    """What an active promoter's own checkout takes off the goods when the store's self-purchase
+    rule is "discount": its level-1 commission on each distributable line (within the cap, with
+    its parent's level 2), computed on the line amounts as sold. 0 for anyone else."""
+    ds = DistributionSettings.current()
+    if not ds.enabled or ds.self_purchase != SelfPurchaseMode.DISCOUNT:
+        return 0
+    buyer = (
+        Promoter.objects.select_related("grade", "parent__grade")
+        .filter(customer_id=customer.pk, status=PromoterStatus.ACTIVE)
+        .first()
+    )
+    if buyer is None:
+        return 0
+    parent = buyer.parent if buyer.parent_id and buyer.parent.status == PromoterStatus.ACTIVE else None
+    total = 0
+    for line in lines:
+        product = line.product
+        if not product.is_distributable:
+            continue
+        rates = {1: line_rate(level=1, promoter=buyer, product=product, ds=ds)}
+        if parent is not None and ds.levels >= 2:
+            rates[2] = line_rate(level=2, promoter=parent, product=product, ds=ds)
+        total += line_amounts(net_fen=line.amount_fen, units=line.quantity, rates=rates)[1].amount_fen
+    return total
