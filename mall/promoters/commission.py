@@ -22,7 +22,7 @@ handlers below subscribe (settings ``ORDER_PAID_HANDLERS`` / ``ORDER_LINE_REFUND
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import outbox
+from core.money import bps_of
 from mall.orders.models import Order, OrderLine, OrderStatus
 from mall.promoters import ledger
 from mall.promoters.binding import bind_on_payment
@@ -38,13 +39,14 @@ from mall.promoters.models import (
     DistributionSettings,
     EntryKind,
     LineCommission,
+    LineDividend,
     Promoter,
     PromoterStatus,
     SelfPurchaseMode,
 )
-from mall.promoters.rules import LEVELS, Rate, line_amounts, resolve_rate
+from mall.promoters.rules import LEVELS, MAX_COMMISSION_SHARE_BPS, Rate, line_amounts, resolve_rate
 
-COMMISSION_KINDS = (EntryKind.ACCRUED, EntryKind.ADJUSTED, EntryKind.CLAWBACK, EntryKind.ABSORBED)
+COMMISSION_KINDS = (EntryKind.ACCRUED, EntryKind.ADJUSTED, EntryKind.CLAWBACK, EntryKind.ABSORBED, EntryKind.DIVIDEND)
 
 
 def earners(*, order: Order, ds: DistributionSettings) -> dict[int, Promoter]:
@@ -170,6 +172,9 @@ def sync_order_commission(*, order_id: int, refund_id: int | None = None) -> int
         by_line: dict[int, list[LineCommission]] = defaultdict(list)
         for lc in commissions:
             by_line[lc.line_id].append(lc)
+        dividends: dict[int, list[LineDividend]] = defaultdict(list)
+        for ld in LineDividend.objects.select_for_update().filter(order=order).order_by("pk"):
+            dividends[ld.line_id].append(ld)
         written = 0
         for line_id, lcs in by_line.items():
             net, units = nets[line_id]
@@ -180,46 +185,55 @@ def sync_order_commission(*, order_id: int, refund_id: int | None = None) -> int
                 new = amounts[lc.level]
                 diff = new.amount_fen - lc.target_fen
                 base_diff = net - lc.base_fen
-                first = lc.pk in fresh
                 if diff == 0 and base_diff == 0 and new.cut_fen == lc.cut_fen:
                     continue
-                common = dict(
-                    order_id=order.pk,
-                    line_id=line_id,
-                    commission=lc,
-                    level=lc.level,
-                    rate_bps=lc.rate_bps,
-                    base_fen=net,
-                    cut_fen=new.cut_fen,
-                    refund_id=refund_id,
-                )
                 if diff:
-                    if not lc.settled:
-                        kind = EntryKind.ACCRUED if first else EntryKind.ADJUSTED
-                        ledger.append(promoter_id=lc.promoter_id, kind=kind, amount_fen=diff, pending=diff, **common)
-                    elif diff > 0 or ds.clawback == ClawbackPolicy.NET_OFF:
-                        ledger.append(
-                            promoter_id=lc.promoter_id,
-                            kind=EntryKind.CLAWBACK,
-                            amount_fen=diff,
-                            available=diff,
-                            note=_("结算后退款，从余额扣回"),
-                            **common,
-                        )
-                    else:
-                        ledger.append(
-                            promoter_id=lc.promoter_id,
-                            kind=EntryKind.ABSORBED,
-                            amount_fen=diff,
-                            note=_("结算后退款，商家承担"),
-                            **common,
-                        )
-                    written += 1
+                    written += _book(
+                        promoter_id=lc.promoter_id, diff=diff, settled=lc.settled, first=lc.pk in fresh, ds=ds,
+                        order_id=order.pk, line_id=line_id, commission=lc, level=lc.level, rate_bps=lc.rate_bps,
+                        base_fen=net, cut_fen=new.cut_fen, refund_id=refund_id,
+                    )  # fmt: skip
                 if lc.level == 1 and base_diff:
                     Promoter.objects.filter(pk=lc.promoter_id).update(sales_fen=F("sales_fen") + base_diff)
                 lc.target_fen, lc.base_fen, lc.cut_fen = new.amount_fen, net, new.cut_fen
                 lc.save(update_fields=["target_fen", "base_fen", "cut_fen"])
+            # Team dividends take what the cap leaves after levels 1 and 2 (cut first).
+            room = bps_of(net, MAX_COMMISSION_SHARE_BPS) - sum(a.amount_fen for a in amounts.values())
+            for ld in dividends.get(line_id, []):
+                want = bps_of(net, ld.rate_bps)
+                target = max(min(want, room), 0)
+                room -= target
+                diff = target - ld.target_fen
+                if diff:
+                    written += _book(
+                        promoter_id=ld.promoter_id, diff=diff, settled=True, first=ld.target_fen == 0
+                        and not ld.entries.exists(), ds=ds, order_id=order.pk, line_id=line_id, dividend=ld,
+                        rate_bps=ld.rate_bps, base_fen=net, cut_fen=want - target, refund_id=refund_id,
+                        first_kind=EntryKind.DIVIDEND,
+                    )  # fmt: skip
+                if diff or ld.base_fen != net or ld.cut_fen != want - target:
+                    ld.target_fen, ld.base_fen, ld.cut_fen = target, net, want - target
+                    ld.save(update_fields=["target_fen", "base_fen", "cut_fen"])
         return written
+
+
+def _book(*, promoter_id: int, diff: int, settled: bool, first: bool, ds, first_kind: str = "", **common) -> int:
+    """Append the entry for a change of ``diff`` fen in what a line owes a promoter: before
+    settlement a pending change (accrued / adjusted); after it, money on the balance: a first
+    booking (``first_kind``: a dividend), a claw-back (net-off policy, may go below zero) or a
+    loss the merchant absorbs (recorded, no balance moves)."""
+    if not settled:
+        kind = EntryKind.ACCRUED if first else EntryKind.ADJUSTED
+        ledger.append(promoter_id=promoter_id, kind=kind, amount_fen=diff, pending=diff, **common)
+    elif first and first_kind:
+        ledger.append(promoter_id=promoter_id, kind=first_kind, amount_fen=diff, available=diff, **common)
+    elif diff > 0 or ds.clawback == ClawbackPolicy.NET_OFF:
+        ledger.append(promoter_id=promoter_id, kind=EntryKind.CLAWBACK, amount_fen=diff, available=diff,
+                      note=_("结算后退款，从余额扣回"), **common)  # fmt: skip
+    else:
+        ledger.append(promoter_id=promoter_id, kind=EntryKind.ABSORBED, amount_fen=diff,
+                      note=_("结算后退款，商家承担"), **common)  # fmt: skip
+    return 1
 
 
 # -- outbox subscribers of mall.orders.hooks -------------------------------------------------
@@ -350,3 +364,63 @@ def self_purchase_discount(*, customer, lines: list[OrderLine]) -> int:
             rates[2] = line_rate(level=2, promoter=parent, product=product, ds=ds)
         total += line_amounts(net_fen=line.amount_fen, units=line.quantity, rates=rates)[1].amount_fen
     return total
+
+
+# -- team dividends (M6): monthly, on the settled sales of a leader's two-level team ---------
+def book_team_dividends(*, period_start: datetime, period_end: datetime) -> int:
+    """For each active promoter whose two-level team (its level-1 and level-2 downline; never
+    deeper) sold at least the store's threshold in [period_start, period_end) — sales being the
+    net paid amounts of lines the team members earned level 1 on, paid in the period and
+    settled — book a dividend of the store's rate on each of those lines, within what the 30 %
+    cap leaves. Idempotent: a line pays one leader's dividend once. Returns the lines booked."""
+    ds = DistributionSettings.current()
+    if not ds.enabled or not ds.dividend_enabled:
+        return 0
+    team_lines = (
+        LineCommission.objects.filter(
+            level=1, settled=True, order__paid_at__gte=period_start, order__paid_at__lt=period_end
+        )
+        .values_list("line_id", "order_id", "promoter_id", "promoter__parent_id", "promoter__parent__parent_id",
+                     "base_fen")
+    )  # fmt: skip
+    team_lines = list(team_lines)
+    sales: dict[int, int] = defaultdict(int)
+    for _line, _order, _earner, parent_id, grand_id, base in team_lines:
+        for leader in (parent_id, grand_id):
+            if leader:
+                sales[leader] += base
+    leaders = set(
+        Promoter.objects.filter(
+            pk__in=[p for p, s in sales.items() if s >= ds.dividend_threshold_fen], status=PromoterStatus.ACTIVE
+        ).values_list("pk", flat=True)
+    )
+    booked = 0
+    orders: set[int] = set()
+    # Line by line, the nearer leader first (the parent's team before the grandparent's): when
+    # the cap leaves room for one dividend only, the nearer leader gets it.
+    for line_id, order_id, _earner, parent_id, grand_id, _base in sorted(team_lines):
+        for leader in (parent_id, grand_id):
+            if leader not in leaders:
+                continue
+            _, made = LineDividend.objects.get_or_create(
+                line_id=line_id,
+                promoter_id=leader,
+                defaults={"order_id": order_id, "period": period_start.date(), "rate_bps": ds.dividend_bps},
+            )
+            if made:
+                booked += 1
+                orders.add(order_id)
+    for order_id in sorted(orders):
+        sync_order_commission(order_id=order_id)
+    return booked
+
+
+def book_last_month_dividends(*, today: date | None = None) -> int:
+    """The beat's call: last month's dividends (late settlements are picked up on later runs)."""
+    today = today or timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(last_month, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(this_month, datetime.min.time(), tzinfo=tz)
+    return book_team_dividends(period_start=start, period_end=end)

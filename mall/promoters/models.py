@@ -95,6 +95,10 @@ class DistributionSettings(models.Model):
     withdraw_fee_free_under_fen = MoneyField(_("免手续费额度"), default=10000, help_text=_("低于此金额不收手续费"))
     withdraw_fee_bps = RateField(_("手续费比例"), default=0, max_bps=1000)
     withdraw_auto_review_under_fen = MoneyField(_("自动审核额度"), default=20000, help_text=_("低于此金额自动通过"))
+    # Team dividends (M6): a monthly bonus on the sales of a promoter's two-level team.
+    dividend_enabled = models.BooleanField(_("开启团队分红"), default=False)
+    dividend_threshold_fen = MoneyField(_("团队月销售额达到"), default=1_000_000)
+    dividend_bps = RateField(_("团队分红比例"), default=100, max_bps=1000)
     updated = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -300,6 +304,27 @@ class LineCommission(models.Model):
         ]
 
 
+class LineDividend(models.Model):
+    """A team dividend on one order line: the leader whose two-level team sold it in a month
+    that reached the store's threshold. Recomputed with the line (a refund lowers it), and cut
+    first when the line's commission would pass the 30 % cap."""
+
+    wagtail_reference_index_ignore = True
+
+    line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="dividends")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="dividends")
+    promoter = models.ForeignKey(Promoter, on_delete=models.PROTECT, related_name="line_dividends")
+    period = models.DateField(_("分红月份"))
+    rate_bps = models.PositiveIntegerField(_("比例"))
+    base_fen = models.PositiveIntegerField(_("计佣金额"), default=0)
+    target_fen = models.PositiveIntegerField(_("应得分红"), default=0)
+    cut_fen = models.PositiveIntegerField(_("封顶扣减"), default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["line", "promoter"], name="promoters_line_dividend_unique")]
+
+
 class EntryKind(models.TextChoices):
     ACCRUED = "accrued", _("计佣")
     ADJUSTED = "adjusted", _("退款调整")
@@ -331,6 +356,7 @@ class CommissionEntry(models.Model):
     commission = models.ForeignKey(
         LineCommission, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
+    dividend = models.ForeignKey(LineDividend, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
     level = models.PositiveSmallIntegerField(_("层级"), null=True, blank=True)
     rate_bps = models.PositiveIntegerField(_("比例"), null=True, blank=True)
     base_fen = models.IntegerField(_("计佣金额"), null=True, blank=True)

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 
+from core.money import bps_of
 from mall.orders.models import Order, OrderLine
 from mall.promoters.commission import COMMISSION_KINDS, net_amounts
 from mall.promoters.ledger import balances_from_entries
-from mall.promoters.models import CommissionEntry, LineCommission, Promoter
-from mall.promoters.rules import LEVELS, Rate, line_amounts
+from mall.promoters.models import CommissionEntry, LineCommission, LineDividend, Promoter
+from mall.promoters.rules import LEVELS, MAX_COMMISSION_SHARE_BPS, Rate, line_amounts
 
 
 @dataclass
@@ -58,6 +59,15 @@ def reconcile() -> Report:
         .values("commission_id")
         .annotate(pending=Sum("pending_delta"))
     }
+    per_ld = {
+        r["dividend_id"]: r["amount"] or 0
+        for r in CommissionEntry.objects.filter(dividend__isnull=False)
+        .values("dividend_id")
+        .annotate(amount=Sum("amount_fen"))
+    }
+    dividends: dict[int, list[LineDividend]] = defaultdict(list)
+    for ld in LineDividend.objects.order_by("pk"):
+        dividends[ld.line_id].append(ld)
     by_order: dict[int, list[LineCommission]] = defaultdict(list)
     for lc in LineCommission.objects.all():
         by_order[lc.order_id].append(lc)
@@ -83,4 +93,14 @@ def reconcile() -> Report:
                     rep.drift.append(f"line commission {lc.pk}: entries sum {amount} != recomputed {expect}")
                 if pending != (0 if lc.settled else expect):
                     rep.drift.append(f"line commission {lc.pk}: pending {pending} (settled={lc.settled})")
+            room = bps_of(net, MAX_COMMISSION_SHARE_BPS) - sum(a.amount_fen for a in amounts.values())
+            for ld in dividends.get(line_id, []):
+                expect = max(min(bps_of(net, ld.rate_bps), room), 0)
+                room -= expect
+                if ld.target_fen != expect or per_ld.get(ld.pk, 0) != expect:
+                    rep.drift.append(
+                        f"dividend {ld.pk}: target {ld.target_fen}, entries {per_ld.get(ld.pk, 0)}, recomputed {expect}"
+                    )
+            if room < 0:
+                rep.drift.append(f"line {line_id}: commission over the 30 % cap by {-room}")
     return rep

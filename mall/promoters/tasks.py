@@ -24,12 +24,12 @@ def _in_store(name: str) -> bool:
 @shared_task(name="promoters.run_distribution")
 def run_distribution() -> dict:
     from mall.promoters.actions import check_grades
-    from mall.promoters.commission import settle_due
+    from mall.promoters.commission import book_last_month_dividends, settle_due
     from mall.promoters.withdrawals import query_open_transfers
 
     if not _in_store("promoters.run_distribution"):
         return {}
-    out = {"settled": settle_due(), "grades": check_grades()}
+    out = {"settled": settle_due(), "dividends": book_last_month_dividends(), "grades": check_grades()}
     try:
         out["transfers"] = query_open_transfers()
     except Exception as exc:  # WeChat unreachable or not configured: settle anyway, ask again next time

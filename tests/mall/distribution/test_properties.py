@@ -9,7 +9,10 @@ withdrawals and transfer outcomes (issue 11 point 9):
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Sum
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -20,8 +23,8 @@ from mall.catalog.models import Product
 from mall.payments.refundable import order_rest
 from mall.promoters.actions import update_distribution_settings
 from mall.promoters.binding import record_touch
-from mall.promoters.commission import settle_due
-from mall.promoters.models import CommissionEntry, LineCommission, Promoter, Withdrawal
+from mall.promoters.commission import book_team_dividends, settle_due
+from mall.promoters.models import CommissionEntry, LineCommission, LineDividend, Promoter, Withdrawal
 from mall.promoters.reconcile import reconcile
 from mall.promoters.rules import MAX_COMMISSION_SHARE_BPS
 from mall.promoters.withdrawals import apply_transfer_state, request_withdrawal
@@ -62,6 +65,7 @@ def test_ledger_invariants_hold_in_any_order_of_events(tenant_a, db, prices, qty
         update_distribution_settings(
             level1_bps=rates[0], level2_bps=rates[1], self_purchase=mode, withdraw_min_fen=10,
             withdraw_daily_count=1000, withdraw_daily_fen=10**9, withdraw_fee_bps=0,
+            dividend_enabled=True, dividend_threshold_fen=1, dividend_bps=300,
         )  # fmt: skip
         grand, parent, child = chain()
         shopper = CustomerFactory()
@@ -102,16 +106,26 @@ def test_ledger_invariants_hold_in_any_order_of_events(tenant_a, db, prices, qty
                 apply_transfer_state(withdrawal_id=w, state=step[1])
             elif kind == "deliver":
                 run_commission_outbox()
+            elif kind == "dividend":
+                now = timezone.now()
+                book_team_dividends(period_start=now - timedelta(days=1), period_end=now + timedelta(days=1))
         run_commission_outbox()
 
-        # (a) two levels at most, and the grandparent (a third level) never earns
+        # (a) two levels at most: the grandparent (a third level up from the seller) earns no
+        # commission; only a team dividend on its two-level team's sales
         assert not LineCommission.objects.exclude(level__in=[1, 2]).exists()
-        assert not CommissionEntry.objects.filter(promoter=grand).exclude(kind="manual").exists()
-        # (b) the cap, per line
+        assert not LineCommission.objects.filter(promoter=grand).exclude(order__customer=child.customer).exists()
+        assert (
+            not CommissionEntry.objects.filter(promoter=grand, commission__isnull=False)
+            .exclude(order__customer=child.customer)
+            .exists()
+        )
+        # (b) the cap, per line, team dividends included
         for line_id in LineCommission.objects.values_list("line_id", flat=True).distinct():
             lcs = list(LineCommission.objects.filter(line_id=line_id))
             base = lcs[0].base_fen
-            assert sum(lc.target_fen for lc in lcs) <= bps_of(base, MAX_COMMISSION_SHARE_BPS)
+            dividends = sum(LineDividend.objects.filter(line_id=line_id).values_list("target_fen", flat=True))
+            assert sum(lc.target_fen for lc in lcs) + dividends <= bps_of(base, MAX_COMMISSION_SHARE_BPS)
         # (c) the ledger against a from-scratch recomputation
         rep = reconcile()
         assert rep.drift == []
