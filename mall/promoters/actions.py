@@ -261,7 +261,7 @@ def check_grades(*, promoter_ids: list[int] | None = None) -> int:
     grades = list(Grade.objects.order_by("-rank"))
     if not grades:
         return 0
-    qs = Promoter.objects.annotate(direct=Count("children", distinct=True))
+    qs = Promoter.objects.filter(status=PromoterStatus.ACTIVE).annotate(direct=Count("children", distinct=True))
     if promoter_ids is not None:
         qs = qs.filter(pk__in=promoter_ids)
     changed = 0

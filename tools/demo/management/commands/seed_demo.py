@@ -12,7 +12,7 @@ from mall.catalog.demo import seed_catalog
 from mall.catalog.models import Product
 from mall.customers.demo import seed_shoppers, seed_tags
 from mall.orders.demo import seed_orders
-from mall.promoters.demo import seed_promoters
+from mall.promoters.demo import seed_bindings, seed_distribution_rules, seed_ledger, seed_promoters
 from saas_platform.accounts.demo import ensure_merchant_owner, ensure_staff
 from saas_platform.onboarding.demo import ensure_profile
 from saas_platform.review.demo import seed_documents
@@ -240,6 +240,9 @@ class Command(BaseCommand):
     def _store(self, spec) -> None:
         products = seed_catalog(catalog=spec["catalog"], industry=spec["industry"])
         shoppers = seed_shoppers(slug=spec["slug"], shoppers=spec["shoppers"])
+        seed_distribution_rules(industry=spec["industry"])
         lead, second = seed_promoters(shoppers=shoppers)
+        seed_bindings(shoppers=shoppers, lead=lead, second=second)
         seed_orders(products=products, shoppers=shoppers, lead=lead, second=second, industry=spec["industry"])
+        seed_ledger(shoppers=shoppers, lead=lead, second=second, industry=spec["industry"])
         seed_tags(shoppers=shoppers)
