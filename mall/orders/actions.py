@@ -31,8 +31,8 @@ from mall.orders.models import (
     OrderStatus,
 )
 from mall.promoters.binding import holder_for_checkout
-from mall.promoters.commission import self_purchase_discount
-from mall.promoters.models import Promoter
+from mall.promoters.commission import self_purchase_discount, wants_profit_sharing
+from mall.promoters.models import DistributionSettings, Promoter
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -116,8 +116,9 @@ def place_order(
         raise ValidationError({"remark": _("留言最多 200 字。")})
     if address is not None and address.customer_id != customer.pk:
         raise ValidationError({"address_id": _("收货地址不存在。")})
+    ds = DistributionSettings.current()
     if promoter is None:
-        promoter = holder_for_checkout(customer)  # the sale's distribution source (binding rule)
+        promoter = holder_for_checkout(customer, ds=ds)  # the sale's distribution source (binding rule)
     with transaction.atomic():
         if idempotency_key:
             # One checkout per (shopper, key) at a time; a retry finds the first one's order.
@@ -137,7 +138,7 @@ def place_order(
             .order_by("pk")
         }
         priced = price_lines(wanted=wanted, skus=locked, address=address)
-        priced.discount_fen = self_purchase_discount(customer=customer, lines=priced.lines)
+        priced.discount_fen = self_purchase_discount(customer=customer, lines=priced.lines, ds=ds)
         _check_contracts(customer=customer, products=priced.service_products)
         lines = priced.lines
         taken: Counter = Counter()
@@ -159,6 +160,7 @@ def place_order(
             goods_fen=goods,
             shipping_fen=shipping,
             adjust_fen=-priced.discount_fen,
+            profit_sharing=wants_profit_sharing(customer=customer, promoter=promoter, ds=ds),
             total_fen=priced.total_fen,
             has_physical=has_physical,
             has_service=priced.has_service,

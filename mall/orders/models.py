@@ -115,6 +115,8 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True, editable=False)
+    # Paid with settle_info.profit_sharing (the store pays commission by splitting the order).
+    profit_sharing = models.BooleanField(_("分账订单"), default=False, editable=False)
     # When the distribution engine first looked at the paid order (its earners are fixed then).
     commission_checked_at = models.DateTimeField(_("计佣时间"), null=True, blank=True, editable=False)
 

@@ -114,7 +114,7 @@ def start_miniprogram_payment(*, order: Order, openid: str, appid: str, profit_s
         amount_fen=order.total_fen,
         openid=openid,
         appid=appid,
-        profit_sharing=profit_sharing,
+        profit_sharing=profit_sharing or order.profit_sharing,  # the store splits it at settlement
     )
 
 
@@ -125,7 +125,7 @@ def start_native_payment(*, order: Order, profit_sharing: bool = False) -> str:
         out_trade_no=out_trade_no(order),
         description=_description(order),
         amount_fen=order.total_fen,
-        profit_sharing=profit_sharing,
+        profit_sharing=profit_sharing or order.profit_sharing,  # the store splits it at settlement
     )
 
 
@@ -137,7 +137,7 @@ def start_h5_payment(*, order: Order, client_ip: str, profit_sharing: bool = Fal
         description=_description(order),
         amount_fen=order.total_fen,
         payer_client_ip=client_ip,
-        profit_sharing=profit_sharing,
+        profit_sharing=profit_sharing or order.profit_sharing,  # the store splits it at settlement
     )
 
 

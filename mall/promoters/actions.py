@@ -190,7 +190,7 @@ SETTINGS_FIELDS = {
     "binding_days", "settle_days", "clawback", "threshold", "threshold_spent_fen", "threshold_product",
     "auto_approve", "agreement_text", "withdraw_min_fen", "withdraw_daily_count", "withdraw_daily_fen",
     "withdraw_fee_free_under_fen", "withdraw_fee_bps", "withdraw_auto_review_under_fen",
-    "dividend_enabled", "dividend_threshold_fen", "dividend_bps",
+    "dividend_enabled", "dividend_threshold_fen", "dividend_bps", "payout_mode",
 }  # fmt: skip
 
 

@@ -49,13 +49,13 @@ def active_binding(customer_id: int, *, now=None) -> Binding | None:
     return b
 
 
-def holder_for_checkout(customer: Customer) -> Promoter | None:
+def holder_for_checkout(customer: Customer, *, ds: DistributionSettings | None = None) -> Promoter | None:
     """The promoter a new order of ``customer`` is attributed to: the active binding's, else
     (rule ``first_payment``) the promoter of the shopper's latest touch."""
     b = active_binding(customer.pk)
     if b is not None:
         return b.promoter if b.promoter.status == PromoterStatus.ACTIVE else None
-    if DistributionSettings.current().binding_rule == BindingRule.FIRST_PAYMENT:
+    if (ds or DistributionSettings.current()).binding_rule == BindingRule.FIRST_PAYMENT:
         touch = (
             Touch.objects.select_related("promoter")
             .filter(customer=customer, promoter__status=PromoterStatus.ACTIVE)

@@ -40,6 +40,7 @@ from mall.promoters.models import (
     EntryKind,
     LineCommission,
     LineDividend,
+    PayoutMode,
     Promoter,
     PromoterStatus,
     SelfPurchaseMode,
@@ -320,6 +321,10 @@ def _settle(ids: list[int]) -> int:
     CommissionEntry.objects.bulk_create(entries, batch_size=2000)
     LineCommission.objects.filter(pk__in=ids).update(settled=True)
     _move_pending_to_available(per_promoter)
+    if DistributionSettings.current().payout_mode == PayoutMode.PROFIT_SHARING:
+        from mall.promoters.profit_sharing import split_settled
+
+        split_settled(rows=[(promoter_id, order_id, target) for _, promoter_id, order_id, *_x, target in rows])
     return len(rows)
 
 
@@ -339,11 +344,11 @@ def _move_pending_to_available(per_promoter: dict[int, int]) -> None:
 
 
 # -- self-purchase in "discount" mode (U6): the level-1 amount comes off the price ------------
-def self_purchase_discount(*, customer, lines: list[OrderLine]) -> int:
+def self_purchase_discount(*, customer, lines: list[OrderLine], ds: DistributionSettings | None = None) -> int:
     """What an active promoter's own checkout takes off the goods when the store's self-purchase
     rule is "discount": its level-1 commission on each distributable line (within the cap, with
     its parent's level 2), computed on the line amounts as sold. 0 for anyone else."""
-    ds = DistributionSettings.current()
+    ds = ds or DistributionSettings.current()
     if not ds.enabled or ds.self_purchase != SelfPurchaseMode.DISCOUNT:
         return 0
     buyer = (
@@ -424,3 +429,15 @@ def book_last_month_dividends(*, today: date | None = None) -> int:
     start = datetime.combine(last_month, datetime.min.time(), tzinfo=tz)
     end = datetime.combine(this_month, datetime.min.time(), tzinfo=tz)
     return book_team_dividends(period_start=start, period_end=end)
+
+
+def wants_profit_sharing(*, customer, promoter: Promoter | None, ds: DistributionSettings | None = None) -> bool:
+    """Whether a new order is paid with ``settle_info.profit_sharing``: the store pays commission
+    by splitting orders, and someone may earn on this one (a distribution source, or a buyer who
+    is a promoter). Other orders are not frozen at WeChat for nothing."""
+    ds = ds or DistributionSettings.current()
+    if not ds.enabled or ds.payout_mode != PayoutMode.PROFIT_SHARING:
+        return False
+    return (
+        promoter is not None or Promoter.objects.filter(customer_id=customer.pk, status=PromoterStatus.ACTIVE).exists()
+    )

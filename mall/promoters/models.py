@@ -44,6 +44,11 @@ class ClawbackPolicy(models.TextChoices):
     MERCHANT_ABSORBS = "merchant_absorbs", _("商家承担损失，不扣推广员")
 
 
+class PayoutMode(models.TextChoices):
+    TRANSFER = "transfer", _("推广员申请提现（微信商家转账）")
+    PROFIT_SHARING = "profit_sharing", _("结算时自动分账到推广员微信零钱")
+
+
 class PromoterThreshold(models.TextChoices):
     NONE = "none", _("无门槛")
     SPENT = "spent", _("累计消费满指定金额")
@@ -88,6 +93,9 @@ class DistributionSettings(models.Model):
     auto_approve = models.BooleanField(_("自动审核申请"), default=True)
     agreement_text = models.TextField(_("分销协议"), blank=True)
     agreement_version = models.PositiveIntegerField(_("协议版本"), default=1, editable=False)
+    payout_mode = models.CharField(
+        _("佣金发放方式"), max_length=16, choices=PayoutMode.choices, default=PayoutMode.TRANSFER
+    )
     # Withdrawals (M16, D3).
     withdraw_min_fen = MoneyField(_("最低提现金额"), default=1000)
     withdraw_daily_count = models.PositiveIntegerField(_("每日提现次数"), default=3)
@@ -408,13 +416,26 @@ class WithdrawalStatus(models.TextChoices):
     REJECTED = "rejected", _("已拒绝")
 
 
+class WithdrawalChannel(models.TextChoices):
+    TRANSFER = "transfer", _("商家转账")
+    PROFIT_SHARING = "profit_sharing", _("订单分账")
+
+
 class Withdrawal(models.Model):
-    """A promoter's request to take money out, paid by WeChat 商家转账 (the user confirms)."""
+    """Money leaving a promoter's balance: a request paid by WeChat 商家转账 (the user confirms),
+    or, in the profit-sharing payout mode, the promoter's part of one order's split at
+    settlement (``order`` set, channel ``profit_sharing``)."""
 
     wagtail_reference_index_ignore = True
 
     promoter = models.ForeignKey(
         Promoter, verbose_name=_("推广员"), on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    channel = models.CharField(
+        _("方式"), max_length=16, choices=WithdrawalChannel.choices, default=WithdrawalChannel.TRANSFER, editable=False
+    )
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("分账订单"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     amount_fen = models.PositiveIntegerField(_("提现金额"))
     fee_fen = models.PositiveIntegerField(_("手续费"), default=0)

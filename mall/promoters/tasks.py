@@ -30,11 +30,14 @@ def run_distribution() -> dict:
     if not _in_store("promoters.run_distribution"):
         return {}
     out = {"settled": settle_due(), "dividends": book_last_month_dividends(), "grades": check_grades()}
-    try:
-        out["transfers"] = query_open_transfers()
-    except Exception as exc:  # WeChat unreachable or not configured: settle anyway, ask again next time
-        log.warning("transfer query failed: %s", exc)
-        out["transfers"] = None
+    from mall.promoters.profit_sharing import query_open_splits
+
+    for key, query in (("transfers", query_open_transfers), ("splits", query_open_splits)):
+        try:
+            out[key] = query()
+        except Exception as exc:  # WeChat unreachable or not configured: settle anyway, ask again next time
+            log.warning("%s query failed: %s", key, exc)
+            out[key] = None
     return out
 
 

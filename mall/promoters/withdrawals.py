@@ -36,6 +36,7 @@ from mall.promoters.models import (
     Promoter,
     PromoterStatus,
     Withdrawal,
+    WithdrawalChannel,
     WithdrawalStatus,
 )
 
@@ -100,7 +101,7 @@ def preview(*, promoter: Promoter, amount_fen: int) -> dict:
 def _today(promoter: Promoter) -> dict:
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     agg = (
-        Withdrawal.objects.filter(promoter=promoter, created__gte=start)
+        Withdrawal.objects.filter(promoter=promoter, created__gte=start, channel=WithdrawalChannel.TRANSFER)
         .exclude(status__in=(S.REJECTED, S.CANCELLED, S.FAILED))
         .aggregate(n=Count("pk"), s=Sum("amount_fen"))
     )
@@ -286,7 +287,9 @@ def query_open_transfers(*, older_than_minutes: int = 10) -> int:
 
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     changed = 0
-    for w in Withdrawal.objects.filter(status__in=(S.WAIT_USER, S.TRANSFERRING), reviewed_at__lte=cutoff):
+    for w in Withdrawal.objects.filter(
+        channel=WithdrawalChannel.TRANSFER, status__in=(S.WAIT_USER, S.TRANSFERRING), reviewed_at__lte=cutoff
+    ):
         try:
             bill = PayClient().transfer_query(out_bill_no=w.out_bill_no)
         except WeChatError as exc:
