@@ -78,7 +78,15 @@ class CustomerDetailView(InspectView):
 
     @property
     def header_more_buttons(self):
-        return []
+        from django.urls import reverse
+        from wagtail.admin.widgets.button import Button
+
+        if not self.request.user.has_perm("promoters.view_promoter"):
+            return []
+        # 分销关系: who holds the shopper, its touches and binding changes, rebind
+        # (mall.promoters.console_promoters.shopper).
+        url = reverse("promoters:shopper", args=[self.object.pk])
+        return [Button(_("分销关系"), url=url, icon_name="group", priority=10)]
 
     def get_context_data(self, **kwargs):
         from mall.orders.models import Order

@@ -1,39 +1,43 @@
+"""Merchant console: the 分销 menu (SPEC M3, M5, M6, M8, M16; issue 11 point 8).
+
+* 推广员 (named as the store names them): ``console_promoters`` — list, read-only detail with
+  the action buttons, pending applications, a shopper's distribution and rebind;
+* 佣金明细: ``console_ledger`` — the ledger, its totals and XLSX export, manual adjustment;
+* 提现: ``console_withdrawals`` — review requests, one by one or in bulk;
+* 分销设置 and 等级: ``console_settings`` — the store's rules and the grades (owner only).
+
+Every model with a lifecycle, an audit trail or a ledger is behind ``action_only_policy``
+(house rule 12): generic add/edit/delete URLs answer with a refusal for every role."""
+
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.base import ViewSetGroup
 
 from core import console as scope
-from mall.promoters.models import Promoter
-
-scope.action_only_policy(Promoter)  # made by mall.promoters.actions.make_promoter, never by a form
-
-
-class PromoterViewSet(ModelViewSet):
-    model = Promoter
-    icon = "group"
-    menu_label = _("推广员")
-    url_prefix = "promoters"
-    list_display = ["customer", "invite_code", "parent", "status", "joined_at"]
-    list_filter = ["status"]
-    search_fields = ["invite_code", "customer__nickname"]
-    create_view_enabled = False
-    copy_view_enabled = False
-    inspect_view_enabled = True
-    form_fields = ["invite_code"]  # never shown: editing is refused by the policy
+from mall.promoters.console_ledger import commission_viewset
+from mall.promoters.console_promoters import promoter_viewset
+from mall.promoters.console_settings import GradesViewSet, SettingsViewSet
+from mall.promoters.console_withdrawals import withdrawal_viewset
 
 
-class UsersGroup(ModelViewSetGroup):
-    menu_label = _("用户与推广")
+class DistributionGroup(ViewSetGroup):
+    menu_label = _("分销")
     menu_icon = "group"
     menu_order = 220
-    items = (PromoterViewSet("promoters"),)  # shoppers: mall.customers.wagtail_hooks
+    items = (
+        promoter_viewset,
+        commission_viewset,
+        withdrawal_viewset,
+        SettingsViewSet("distribution_settings"),
+        GradesViewSet("distribution_grades"),
+    )
 
 
-users_group = UsersGroup()
-for vs in users_group.registerables:
+distribution_group = DistributionGroup()
+for vs in distribution_group.registerables:
     scope.merchant_only(vs)
 
 
 @hooks.register("register_admin_viewset")
-def register_users():
-    return users_group
+def register_distribution():
+    return distribution_group

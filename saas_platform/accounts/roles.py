@@ -7,8 +7,10 @@ holding exactly the permissions its screens need.
 * Merchant console (each tenant schema): ``owner`` (everything below, plus the team screen and
   the store's set-up: onboarding, mini-program binding),
   ``operations`` (products, categories, store pages), ``customer_service`` (orders, after-sales,
-  shoppers, promoters) and ``finance`` (payments, refunds; commission and withdrawals join it
-  when they have screens).
+  shoppers, promoters: reviewing and freezing them; the commission ledger read-only) and
+  ``finance`` (payments, refunds, the commission ledger and its export, withdrawals, manual
+  commission adjustments). The distribution rules, per-promoter rates and rebinding a shopper
+  are the owner's.
 
 ``ensure_staff_roles()`` / ``ensure_merchant_roles()`` are idempotent: they create the groups
 and set their permissions to exactly the lists below (run at provisioning, by the seed and by
@@ -90,6 +92,9 @@ _CUSTOMER_SERVICE = [
     "customers.change_customertag",
     "customers.delete_customertag",
     "promoters.view_promoter",
+    "promoters.review_promoter",
+    "promoters.freeze_promoter",
+    "promoters.view_commissionentry",
 ]
 _FINANCE = [
     "orders.view_order",  # the order list, to export it (reconciliation)
@@ -98,6 +103,19 @@ _FINANCE = [
     "payments.view_refund",
     "payments.view_paymentanomaly",
     "payments.review_refund",
+    # distribution money: the ledger (and its export), withdrawals, manual adjustments
+    "promoters.view_commissionentry",
+    "promoters.export_commissionentry",
+    "promoters.view_withdrawal",
+    "promoters.review_withdrawal",
+    "promoters.adjust_commission",
+]
+# The owner's alone: the distribution rules and grades (分销设置), per-promoter rates, rebinding
+# a shopper to another promoter (``binding.rebind``; the binding itself is never a generic form).
+_OWNER_DISTRIBUTION = [
+    "promoters.change_distributionsettings",
+    "promoters.override_promoter_rate",
+    "promoters.change_binding",
 ]
 
 MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {
@@ -109,6 +127,7 @@ MERCHANT_ROLES: dict[str, tuple[str, list[str]]] = {
                 MANAGE_TEAM,
                 MANAGE_STORE,
                 "orders.change_ordersettings",  # the store's order rules (订单设置) are the owner's
+                *_OWNER_DISTRIBUTION,
                 *_OPERATIONS,
                 *_CUSTOMER_SERVICE,
                 *_FINANCE,
