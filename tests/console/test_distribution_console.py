@@ -542,7 +542,7 @@ def test_the_data_migration_gives_existing_role_groups_their_distribution_permis
     from django.contrib.auth.models import Group
     from django.db import connection
 
-    migration = importlib.import_module("mall.promoters.migrations.0005_distribution_console_permissions")
+    migration = importlib.import_module("mall.promoters.migrations.0007_distribution_console_permissions")
     with schema_context(tenant_a.schema_name):
         finance = Group.objects.get(name="role:finance")
         finance.permissions.remove(*finance.permissions.filter(content_type__app_label="promoters"))
