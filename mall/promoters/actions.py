@@ -13,14 +13,17 @@ from django.utils.translation import gettext as _
 
 from core.compliance import banned_terms_in
 from core.fsm import StateMachine
+from core.money import format_bps
 from mall.customers.models import Customer
 from mall.promoters import caps, ledger
 from mall.promoters.binding import active_binding
 from mall.promoters.models import (
     PROMOTER_NAMES,
+    DistributionLog,
     DistributionSettings,
     EntryKind,
     Grade,
+    LogAction,
     Promoter,
     PromoterStatus,
     PromoterThreshold,
@@ -136,34 +139,49 @@ def apply(*, customer: Customer, agreement_version: int, invite_code: str = "") 
         if status == PromoterStatus.ACTIVE:
             promoter.reviewed_at = timezone.now()
         promoter.save(update_fields=["status", "agreement_version", "agreement_accepted_at", "reviewed_at"])
+        log(LogAction.APPLY, promoter=promoter, note=_("同意分销协议第 %(v)s 版") % {"v": ds.agreement_version})
         return promoter
 
 
-def _move(promoter: Promoter, to: str, *, reason: str = "") -> Promoter:
+def log(action: str, *, promoter: Promoter | None = None, actor=None, note: str = "") -> None:
+    """The audit row of a distribution change (in the caller's transaction)."""
+    DistributionLog.objects.create(
+        action=action, promoter=promoter, actor=actor if getattr(actor, "pk", None) else None, note=(note or "")[:500]
+    )
+
+
+def _move(promoter: Promoter, to: str, *, action: str, reason: str = "", actor=None) -> Promoter:
     with transaction.atomic():
         locked = Promoter.objects.select_for_update().get(pk=promoter.pk)
         PROMOTER_FSM.move(locked, to)
         locked.status_reason = (reason or "")[:200]
         locked.reviewed_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "reviewed_at"])
+        log(action, promoter=locked, actor=actor, note=reason)
         return locked
 
 
 def review_promoter(*, promoter: Promoter, approve: bool, reason: str = "", actor=None) -> Promoter:
     if not approve and len((reason or "").strip()) < 2:
         raise ValidationError({"reason": ValidationError(_("请填写拒绝原因。"), code="required")})
-    return _move(promoter, PromoterStatus.ACTIVE if approve else PromoterStatus.REJECTED, reason=reason)
+    return _move(
+        promoter,
+        PromoterStatus.ACTIVE if approve else PromoterStatus.REJECTED,
+        action=LogAction.APPROVE if approve else LogAction.REJECT,
+        reason=reason,
+        actor=actor,
+    )
 
 
 def freeze_promoter(*, promoter: Promoter, reason: str, actor=None) -> Promoter:
     """Frozen: earns nothing new, settles nothing and withdraws nothing until unfrozen (M8)."""
     if len((reason or "").strip()) < 2:
         raise ValidationError({"reason": ValidationError(_("请填写冻结原因。"), code="required")})
-    return _move(promoter, PromoterStatus.FROZEN, reason=reason)
+    return _move(promoter, PromoterStatus.FROZEN, action=LogAction.FREEZE, reason=reason, actor=actor)
 
 
 def unfreeze_promoter(*, promoter: Promoter, actor=None) -> Promoter:
-    return _move(promoter, PromoterStatus.ACTIVE)
+    return _move(promoter, PromoterStatus.ACTIVE, action=LogAction.UNFREEZE, actor=actor)
 
 
 def _cap_check(ctx) -> None:
@@ -182,6 +200,16 @@ def set_rate_override(*, promoter: Promoter, level1_bps: int | None, level2_bps:
         locked.level1_override_bps, locked.level2_override_bps = level1_bps, level2_bps
         locked.save(update_fields=["level1_override_bps", "level2_override_bps"])
         _cap_check(caps.current_context())
+        log(
+            LogAction.OVERRIDE,
+            promoter=locked,
+            actor=actor,
+            note=_("一级 %(a)s，二级 %(b)s")
+            % {
+                "a": format_bps(level1_bps) if level1_bps is not None else "—",
+                "b": format_bps(level2_bps) if level2_bps is not None else "—",
+            },
+        )
         return locked
 
 
@@ -233,16 +261,20 @@ def update_distribution_settings(*, actor=None, **changes) -> DistributionSettin
         ds = DistributionSettings.objects.select_for_update().get(pk=ds.pk)
         if "agreement_text" in changes and changes["agreement_text"] != ds.agreement_text:
             ds.agreement_version += 1
+        changed = sorted(k for k, v in changes.items() if getattr(ds, k) != v)
         for k, v in changes.items():
             setattr(ds, k, v)
         ds.full_clean()
         ds.save()
         _cap_check(caps.current_context())
+        if changed:
+            names = [str(DistributionSettings._meta.get_field(k).verbose_name) for k in changed]
+            log(LogAction.SETTINGS, actor=actor, note="、".join(names))
         return ds
 
 
 def save_grade(*, name: str, rank: int, bonus_bps: int = 0, min_sales_fen: int = 0, min_direct_promoters: int = 0,
-               grade: Grade | None = None) -> Grade:  # fmt: skip
+               grade: Grade | None = None, actor=None) -> Grade:  # fmt: skip
     """Create or change a grade; a bonus that could break the 30 % cap is refused."""
     with transaction.atomic():
         g = grade or Grade()
@@ -251,6 +283,7 @@ def save_grade(*, name: str, rank: int, bonus_bps: int = 0, min_sales_fen: int =
         g.full_clean()
         g.save()
         _cap_check(caps.current_context())
+        log(LogAction.GRADE, actor=actor, note=_("%(n)s（加成 %(b)s）") % {"n": g.name, "b": format_bps(g.bonus_bps)})
         return g
 
 
@@ -270,7 +303,9 @@ def check_grades(*, promoter_ids: list[int] | None = None) -> int:
             (g for g in grades if p.sales_fen >= g.min_sales_fen and p.direct >= g.min_direct_promoters), None
         )
         if target and (p.grade is None or target.rank > p.grade.rank):
-            Promoter.objects.filter(pk=p.pk).update(grade=target)
+            with transaction.atomic():
+                Promoter.objects.filter(pk=p.pk).update(grade=target)
+                log(LogAction.GRADE_UP, promoter=p, note=target.name)
             changed += 1
     return changed
 

@@ -45,6 +45,7 @@ from mall.promoters.console_common import ConfirmForm, ReasonForm, flash_errors,
 from mall.promoters.models import (
     Binding,
     BindingChange,
+    DistributionLog,
     Grade,
     Promoter,
     PromoterStatus,
@@ -65,6 +66,7 @@ scope.action_only_policy(Promoter)  # made by actions.make_promoter / apply, nev
 scope.action_only_policy(Touch)
 scope.action_only_policy(Binding)
 scope.action_only_policy(BindingChange)
+scope.action_only_policy(DistributionLog)  # written by the actions (audit), never edited
 
 
 def money_or_owed(fen: int) -> str:
@@ -219,6 +221,7 @@ def promoter_detail_context(promoter: Promoter) -> dict:
         "entries": entries,
         "entry_count": promoter.entries.count(),
         "withdrawals": withdrawals,
+        "logs": list(promoter.logs.select_related("actor")[:20]),
         "team": team,
         "team_l1": team_l1,
         "upline": upline,

@@ -180,7 +180,7 @@ def grades(request, pk: int | None = None):
         form = GradeForm(request.POST)
         if form.is_valid():
             try:
-                save_grade(grade=grade, **form.cleaned_data)
+                save_grade(grade=grade, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 add_action_errors(form, exc)
             else:

@@ -471,3 +471,41 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.promoter_id} {format_yuan(self.amount_fen)}"
+
+
+class LogAction(models.TextChoices):
+    SETTINGS = "settings", _("修改分销设置")
+    GRADE = "grade", _("保存等级")
+    GRADE_UP = "grade_up", _("等级提升")
+    APPLY = "apply", _("申请成为推广员")
+    APPROVE = "approve", _("通过申请")
+    REJECT = "reject", _("拒绝申请")
+    FREEZE = "freeze", _("冻结")
+    UNFREEZE = "unfreeze", _("解除冻结")
+    OVERRIDE = "override", _("设置专属比例")
+
+
+class DistributionLog(models.Model):
+    """Who changed a distribution rule or a promoter's standing, when and how (never edited)."""
+
+    wagtail_reference_index_ignore = True
+
+    action = models.CharField(_("操作"), max_length=12, choices=LogAction.choices)
+    promoter = models.ForeignKey(
+        Promoter, verbose_name=_("推广员"), on_delete=models.PROTECT, null=True, blank=True, related_name="logs"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    created = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("分销操作记录")
+        verbose_name_plural = _("分销操作记录")
+        ordering = ["-created", "-pk"]

@@ -121,3 +121,25 @@ def test_merchant_rebind_needs_a_reason_and_is_audited(tenant_a, db):
             b.pk,
             "顾客申诉，核实为 B 推荐",
         )
+
+
+def test_rule_and_standing_changes_are_logged_with_their_actor(tenant_a, db):
+    from mall.promoters.actions import freeze_promoter, set_rate_override, unfreeze_promoter
+    from mall.promoters.models import DistributionLog
+    from saas_platform.accounts.models import User
+
+    with schema_context(tenant_a.schema_name):
+        boss = User.objects.create(username=f"boss-{CustomerFactory().pk}")
+        _, parent, child = chain()
+        update_distribution_settings(level1_bps=1200, settle_days=10, actor=boss)
+        freeze_promoter(promoter=child, reason="异常订单核查", actor=boss)
+        unfreeze_promoter(promoter=child, actor=boss)
+        set_rate_override(promoter=child, level1_bps=1300, level2_bps=None, actor=boss)
+        rows = list(DistributionLog.objects.order_by("pk").values_list("action", "promoter_id", "actor_id", "note"))
+        assert rows[0][0] == "settings" and "一级佣金比例" in rows[0][3] and "结算周期" in rows[0][3]
+        assert [r[:3] for r in rows[1:]] == [
+            ("freeze", child.pk, boss.pk),
+            ("unfreeze", child.pk, boss.pk),
+            ("override", child.pk, boss.pk),
+        ]
+        assert rows[1][3] == "异常订单核查" and "13%" in rows[3][3]
