@@ -225,3 +225,30 @@ def test_a_store_that_never_authorised_gets_a_clear_error(emulator, committed):
     with pytest.raises(WeChatAPIError) as err:
         MiniProgramClient("wx0000000000000404").release()
     assert err.value.code == 61023
+
+
+def test_a_promoter_gets_its_mini_program_code_with_its_scene(emulator, bound_appid, wx_tenant, committed):
+    """``GET /api/v1/promoter/qrcode``: the promoter's own code from ``getwxacodeunlimit``, with
+    the scene ``pid=<promoter id>`` the mini-program reads to record a QR touch."""
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import schema_context
+
+    from mall.api.auth import issue_token
+    from mall.promoters.actions import make_promoter
+    from tests.factories import CustomerFactory
+
+    wx_tenant.refresh_from_db()
+    assert wx_tenant.wechat_appid == bound_appid
+    with schema_context(wx_tenant.schema_name):
+        promoter = make_promoter(customer=CustomerFactory())
+        token = issue_token(promoter.customer)
+    connection.set_schema_to_public()
+    since = emulator.last_log_id()
+    answer = Client().get(
+        "/api/v1/promoter/qrcode", HTTP_HOST=wx_tenant.primary_host, HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/png"
+    assert answer.content.startswith(PNG)
+    calls = [e for e in emulator.log(since=since) if "getwxacodeunlimit" in (e.get("path") or "")]
+    assert calls and calls[-1]["request"]["scene"] == f"pid={promoter.pk}"
