@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m infra.devstack exec $(PY) bench/hello.py
 	$(PY) -m infra.devstack exec $(PY) bench/orders.py
 	$(PY) -m infra.devstack exec $(PY) bench/export.py
+	$(PY) -m infra.devstack exec $(PY) bench/commission.py
 
 clean-data:
 	rm -rf .data
