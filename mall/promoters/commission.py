@@ -276,71 +276,59 @@ def due_commissions(*, now: datetime | None = None):
 
 def settle_due(*, now: datetime | None = None, batch: int = 5000) -> int:
     """Settle every due line commission: a ``settled`` entry moves its amount from pending to
-    available. Returns how many line commissions were settled. Safe to run concurrently (each
-    batch locks its rows with SKIP LOCKED)."""
+    available. Returns how many line commissions were settled. Safe to run concurrently: each
+    batch locks its rows with SKIP LOCKED, then its promoters in id order (no deadlock with
+    another batch or with ``ledger.append``)."""
     total = 0
+    ps_mode = DistributionSettings.current().payout_mode == PayoutMode.PROFIT_SHARING
     while True:
         with transaction.atomic():
-            ids = list(
+            rows = list(
                 due_commissions(now=now)
                 .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True)[:batch]
+                .order_by("pk")
+                .values_list("pk", "promoter_id")[:batch]
             )
-            if not ids:
+            if not rows:
                 return total
-            total += _settle(ids)
+            total += _settle([pk for pk, _ in rows], sorted({p for _, p in rows}), split=ps_mode)
 
 
-def _settle(ids: list[int]) -> int:
-    from mall.promoters.models import CommissionEntry
-
-    rows = list(
-        LineCommission.objects.filter(pk__in=ids).values_list("pk", "promoter_id", "order_id", "line_id", "level",
-                                                               "rate_bps", "base_fen", "target_fen")
-    )  # fmt: skip
-    entries = []
-    per_promoter: dict[int, int] = defaultdict(int)
-    for pk, promoter_id, order_id, line_id, level, rate, base, target in rows:
-        if target:
-            entries.append(
-                CommissionEntry(
-                    promoter_id=promoter_id,
-                    kind=EntryKind.SETTLED,
-                    order_id=order_id,
-                    line_id=line_id,
-                    commission_id=pk,
-                    level=level,
-                    rate_bps=rate,
-                    base_fen=base,
-                    amount_fen=target,
-                    pending_delta=-target,
-                    available_delta=target,
-                )
-            )
-            per_promoter[promoter_id] += target
-    CommissionEntry.objects.bulk_create(entries, batch_size=2000)
-    LineCommission.objects.filter(pk__in=ids).update(settled=True)
-    _move_pending_to_available(per_promoter)
-    if DistributionSettings.current().payout_mode == PayoutMode.PROFIT_SHARING:
-        from mall.promoters.profit_sharing import split_settled
-
-        split_settled(rows=[(promoter_id, order_id, target) for _, promoter_id, order_id, *_x, target in rows])
-    return len(rows)
+# One statement per batch, all inside PostgreSQL (measured by bench/commission.py: about twice
+# as fast as building the entries in Python): mark the batch settled, append its ``settled``
+# entries, move the promoters' balances; answer what was settled (for the profit-sharing mode).
+_SETTLE_SQL = """
+WITH upd AS (
+    UPDATE promoters_linecommission lc SET settled = true
+    WHERE lc.id = ANY(%(ids)s) AND NOT lc.settled
+    RETURNING lc.id, lc.promoter_id, lc.order_id, lc.line_id, lc.level, lc.rate_bps, lc.base_fen, lc.target_fen
+), ins AS (
+    INSERT INTO promoters_commissionentry (promoter_id, kind, order_id, line_id, commission_id, level, rate_bps,
+        base_fen, amount_fen, cut_fen, pending_delta, available_delta, inflight_delta, withdrawn_delta, note, created)
+    SELECT promoter_id, %(kind)s, order_id, line_id, id, level, rate_bps, base_fen, target_fen,
+           0, -target_fen, target_fen, 0, 0, '', now()
+    FROM upd WHERE target_fen <> 0
+), bal AS (
+    UPDATE promoters_promoter p SET pending_fen = p.pending_fen - s.amount, available_fen = p.available_fen + s.amount
+    FROM (SELECT promoter_id, sum(target_fen) AS amount FROM upd GROUP BY promoter_id HAVING sum(target_fen) <> 0) s
+    WHERE p.id = s.promoter_id
+)
+SELECT promoter_id, order_id, target_fen FROM upd
+"""
 
 
-def _move_pending_to_available(per_promoter: dict[int, int]) -> None:
-    if not per_promoter:
-        return
+def _settle(ids: list[int], promoter_ids: list[int], *, split: bool = False) -> int:
     from django.db import connection
 
-    pairs = sorted(per_promoter.items())
     with connection.cursor() as cur:
-        cur.execute(
-            "UPDATE promoters_promoter AS p SET pending_fen = p.pending_fen - v.amount, "
-            "available_fen = p.available_fen + v.amount "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, amount) WHERE p.id = v.id",
-            [[p for p, _ in pairs], [a for _, a in pairs]],
-        )
+        cur.execute("SELECT id FROM promoters_promoter WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [promoter_ids])
+        cur.execute(_SETTLE_SQL, {"ids": ids, "kind": EntryKind.SETTLED})
+        settled = cur.fetchall()
+    if split:
+        from mall.promoters.profit_sharing import split_settled
+
+        split_settled(rows=settled)
+    return len(settled)
 
 
 # -- self-purchase in "discount" mode (U6): the level-1 amount comes off the price ------------

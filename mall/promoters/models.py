@@ -310,6 +310,9 @@ class LineCommission(models.Model):
             models.UniqueConstraint(fields=["line", "level"], name="promoters_line_commission_unique"),
             models.CheckConstraint(condition=models.Q(level__in=[1, 2]), name="promoters_line_commission_two_levels"),
         ]
+        indexes = [  # the settlement beat scans unsettled rows only
+            models.Index(fields=["order"], condition=models.Q(settled=False), name="promoters_lc_unsettled_order")
+        ]
 
 
 class LineDividend(models.Model):
@@ -364,7 +367,9 @@ class CommissionEntry(models.Model):
     commission = models.ForeignKey(
         LineCommission, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
-    dividend = models.ForeignKey(LineDividend, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    dividend = models.ForeignKey(
+        LineDividend, on_delete=models.PROTECT, null=True, blank=True, related_name="entries", db_index=False
+    )
     level = models.PositiveSmallIntegerField(_("层级"), null=True, blank=True)
     rate_bps = models.PositiveIntegerField(_("比例"), null=True, blank=True)
     base_fen = models.IntegerField(_("计佣金额"), null=True, blank=True)
@@ -374,9 +379,11 @@ class CommissionEntry(models.Model):
     available_delta = models.IntegerField(default=0)
     inflight_delta = models.IntegerField(default=0)
     withdrawn_delta = models.IntegerField(default=0)
-    refund = models.ForeignKey("payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    refund = models.ForeignKey(
+        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     withdrawal = models.ForeignKey(
-        "promoters.Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+        "promoters.Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="entries", db_index=False
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -385,6 +392,7 @@ class CommissionEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
@@ -394,6 +402,11 @@ class CommissionEntry(models.Model):
         verbose_name_plural = _("佣金明细")
         ordering = ["-created", "-pk"]
         permissions = [("export_commissionentry", _("导出佣金明细"))]
+        # Mostly-NULL references get partial indexes: most entries (accrued, settled) skip them.
+        indexes = [
+            models.Index(fields=[f], condition=models.Q(**{f"{f}__isnull": False}), name=f"promoters_entry_{f}_set")
+            for f in ("dividend", "refund", "withdrawal", "actor")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(level__isnull=True) | models.Q(level__in=[1, 2]), name="promoters_entry_two_levels"
