@@ -171,6 +171,7 @@ class ProductIndexView(XlsxExportMixin, IndexView):
 
 class ProductViewSet(ModelViewSet):
     model = Product
+    export_filename = "products"  # the download's name (Wagtail passes its own to the index view)
     index_view_class = ProductIndexView
     delete_view_class = InUseAwareDeleteView
     copy_view_enabled = False

@@ -406,6 +406,7 @@ def redeem(request):
 
 class OrderViewSet(ModelViewSet):
     model = Order
+    export_filename = "orders"  # the download's name (Wagtail passes its own to the index view)
     icon = "list-ul"
     menu_label = gettext_lazy("订单")
     menu_order = 210

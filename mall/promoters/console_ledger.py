@@ -123,7 +123,19 @@ class EntryIndexView(XlsxExportMixin, IndexView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         totals = self.get_queryset().order_by().aggregate(n=Count("pk"), s=Sum("amount_fen"))
-        context["totals"] = {"count": totals["n"] or 0, "amount": format_yuan(totals["s"] or 0)}
+        by_kind = (
+            self.get_queryset().order_by().values("kind").annotate(n=Count("pk"), s=Sum("amount_fen")).order_by("kind")
+        )
+        labels = dict(EntryKind.choices)
+        context["totals"] = {
+            "count": totals["n"] or 0,
+            "amount": format_yuan(totals["s"] or 0),
+            # Commission, settlement, withdrawals and adjustments mean different things: per kind.
+            "kinds": [
+                {"label": labels.get(r["kind"], r["kind"]), "n": r["n"], "amount": format_yuan(r["s"] or 0)}
+                for r in by_kind
+            ],
+        }
         return context
 
     @cached_property
@@ -186,6 +198,7 @@ def adjust(request):
 
 class CommissionViewSet(ModelViewSet):
     model = CommissionEntry
+    export_filename = "commissions"  # the download's name (Wagtail passes its own to the index view)
     icon = "list-ul"
     menu_label = gettext_lazy("佣金明细")
     url_prefix = "commissions"

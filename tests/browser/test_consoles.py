@@ -160,11 +160,11 @@ def test_merchant_console_through_platform_and_single_use_link(live_stack, tenan
 def test_sidebar_offers_only_this_consoles_screens(live_stack, staff_user, tenant_a, page, side):
     if side == "staff":
         staff_login(page, live_stack)
-        shown, absent = [("link", "商户")], [("button", "商品管理"), ("button", "用户与推广")]
+        shown, absent = [("link", "商户")], [("button", "商品管理"), ("button", "分销")]
     else:
         platform_login(page, live_stack)
         enter_console(page, live_stack, "alpha")
-        shown, absent = [("button", "商品管理"), ("button", "用户与推广")], [("link", "商户")]
+        shown, absent = [("button", "商品管理"), ("button", "分销")], [("link", "商户")]
     nav = page.get_by_role("navigation", name="主菜单")  # drawn by Wagtail's sidebar JS
     for role, name in shown:
         expect(nav.get_by_role(role, name=name, exact=True)).to_be_visible()

@@ -479,6 +479,7 @@ def test_the_ledger_export_streams_the_listed_entries(tenant_a, merchant_users, 
     response = client.get("/console/commissions/?export=xlsx", HTTP_HOST=tenant_a.primary_host)
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="commissions-' in response["Content-Disposition"]
     wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(wb.active.iter_rows(values_only=True))
     header, data = rows[0], rows[1:]
