@@ -451,6 +451,8 @@ CONTENT_SECURITY_POLICY = {
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 SHOPPER_TOKEN_DAYS = env_int("SHOPPER_TOKEN_DAYS", 30)
+# The uni-app storefront's H5 build, served at /h5/ on every store's host (mall/storefront_views).
+STOREFRONT_H5_DIR = env("STOREFRONT_H5_DIR", str(BASE_DIR / "storefront" / "dist" / "build" / "h5"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "mall.api.schema.ApiAutoSchema",

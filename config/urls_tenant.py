@@ -8,12 +8,14 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 from core.health import healthz
 from mall.api import errors as api_errors
-from mall.storefront_views import store_home
+from mall.storefront_views import h5_app, store_home
 from saas_platform.accounts.views import console_link
 from saas_platform.review.views import review_file
 
 urlpatterns = [
     path("", store_home, name="store_home"),
+    path("h5/", h5_app, name="h5"),
+    path("h5/<path:path>", h5_app, name="h5-file"),
     path("healthz", healthz),
     path("i18n/setlang/", set_language, name="set_language"),
     path("console-link/", console_link, name="console_link"),

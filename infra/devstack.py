@@ -506,7 +506,9 @@ def print_summary(summary: dict, port: int, wechat_url: str = "", carrier_url: s
     for m in summary["merchants"]:
         lines += [
             f" {m['name']} ({m['industry']})",
-            f"   storefront (H5)   http://{m['slug']}.localhost{p}/",
+            f"   storefront (H5)   http://{m['slug']}.localhost{p}/h5/",
+            f"   H5 login          any phone, or promoter {m.get('promoter_phone', '')}; the SMS code is printed"
+            " in this terminal (development SMS sender)",
             f"   console           http://{m['slug']}.localhost{p}/console/  (enter via the platform: 进入商家后台)",
             f"   API               http://{m['slug']}.localhost{p}/api/v1/products   AppID {m['appid']}",
             f"   API docs          http://{m['slug']}.localhost{p}/api/docs/",

@@ -215,6 +215,8 @@ LIST_PARAMS = [
     OpenApiParameter(
         "sort", str, enum=list(SORTS), description="price / -price 按价格，sales / -sales 按销量，new 最新"
     ),
+    OpenApiParameter("hot", bool, description="1：只看热销商品"),
+    OpenApiParameter("ids", str, description="指定商品 ID，英文逗号分隔（最多 50 个），例如 3,8,12"),
     OpenApiParameter("limit", int, description="每页条数（1–100，默认 20）"),
     OpenApiParameter("offset", int, description="起始位置（从 0 开始）"),
 ]
@@ -224,7 +226,7 @@ LIST_PARAMS = [
 class ProductListView(StoreAPIMixin, APIView):
     pagination_class = ApiPagination
 
-    def _filters(self, request) -> tuple[str, int | None, str]:
+    def _filters(self, request) -> tuple[str, int | None, str, bool, list[int] | None]:
         errors = {}
         search = request.query_params.get("search", "").strip()
         if len(search) > MAX_SEARCH:
@@ -239,13 +241,24 @@ class ProductListView(StoreAPIMixin, APIView):
         sort = request.query_params.get("sort", "").strip()
         if sort and sort not in SORTS:
             errors["sort"] = [_("排序只能是 price、-price、sales、-sales 或 new。")]
+        hot = request.query_params.get("hot", "").strip().lower()
+        if hot not in ("", "0", "1", "true", "false"):
+            errors["hot"] = [_("hot 只能是 1 或 0。")]
+        raw_ids = request.query_params.get("ids", "").strip()
+        ids = None
+        if raw_ids:
+            parts = [x.strip() for x in raw_ids.split(",") if x.strip()]
+            if len(parts) > 50 or not all(x.isascii() and x.isdigit() and len(x) <= 18 for x in parts):
+                errors["ids"] = [_("ids 须为英文逗号分隔的商品 ID，最多 50 个。")]
+            else:
+                ids = [int(x) for x in parts]
         if errors:
             raise exceptions.ValidationError(errors)
-        return search, category, sort
+        return search, category, sort, hot in ("1", "true"), ids
 
     @extend_schema(operation_id="v1_products_list")
     def get(self, request):
-        search, category, sort = self._filters(request)
+        search, category, sort, hot, ids = self._filters(request)
         paginator = self.pagination_class()
         paginator.get_limit(request), paginator.get_offset(request)  # bad paging is a 400, never cached
         name = f"products:{_digest(request.get_host() + '|' + request.get_full_path())}"
@@ -256,6 +269,10 @@ class ProductListView(StoreAPIMixin, APIView):
                 qs = qs.filter(Q(title__icontains=search) | Q(subtitle__icontains=search))
             if category is not None:
                 qs = qs.filter(category_id__in=category_with_children(category))
+            if hot:
+                qs = qs.filter(is_hot=True)
+            if ids is not None:
+                qs = qs.filter(pk__in=ids)
             qs = qs.order_by(*SORTS[sort]) if sort else qs.order_by("-is_hot", "pk")
             page = paginator.paginate_queryset(qs, request, view=self)
             return paginator.get_paginated_response([list_row(p) for p in page]).data

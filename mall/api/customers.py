@@ -15,7 +15,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mall.api.auth import IsShopper, ShopperTokenAuthentication
+from core import crypto
+from mall.api.auth import IsShopper, ShopperTokenAuthentication, issue_token
 from mall.api.errors import WeChatLoginUnavailable
 from mall.api.views import APPID_PARAM, StoreAPIMixin
 from mall.customers import actions
@@ -150,9 +151,14 @@ class BindPhoneView(ShopperAPIView):
             raise exceptions.ValidationError({"code": [_("暂只支持中国大陆手机号。")]})
         try:
             customer = actions.bind_phone(customer=request.user, phone=str(info.get("purePhoneNumber", "")))
-        except ValidationError as exc:  # WeChat sent a number we cannot take
+        except ValidationError as exc:
+            if crypto.is_valid_phone(str(info.get("purePhoneNumber", ""))):  # the number is taken
+                raise exceptions.ValidationError({"code": exc.message_dict.get("phone", exc.messages)}) from exc
             raise exceptions.ValidationError({"code": [_("微信返回的手机号无效。")]}) from exc
-        return Response({"phone": customer.masked_phone, "phone_bound_at": customer.phone_bound_at})
+        body = {"phone": customer.masked_phone, "phone_bound_at": customer.phone_bound_at}
+        if customer.pk != request.user.pk:  # joined the H5 shopper holding this phone: a new session
+            body.update(token=issue_token(customer), customer_id=customer.pk)
+        return Response(body)
 
 
 @extend_schema(parameters=[APPID_PARAM])

@@ -15,11 +15,14 @@ Everything is the logged-in shopper's own; another promoter's withdrawal id is a
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
@@ -29,9 +32,12 @@ from mall.api.auth import IsShopper, ShopperTokenAuthentication
 from mall.api.customers import ShopperAPIView
 from mall.api.errors import WeChatLoginUnavailable
 from mall.api.views import APPID_PARAM, StoreAPIMixin
+from mall.catalog.selectors import shelf_products
 from mall.promoters import actions, selectors, withdrawals
 from mall.promoters.binding import find_promoter, record_touch
 from mall.promoters.models import DistributionSettings, Promoter, PromoterStatus, TouchSource, Withdrawal
+
+log = logging.getLogger(__name__)
 
 
 class ShopperListMixin(StoreAPIMixin):
@@ -104,6 +110,7 @@ class CentreSerializer(serializers.Serializer):
     sales_fen = serializers.IntegerField()
     team = serializers.DictField(child=serializers.IntegerField())
     share_path = serializers.CharField(help_text="分享链接（小程序页面路径，带推广员参数）")
+    share_h5_url = serializers.CharField(help_text="H5 分享链接")
     parent_nickname = serializers.CharField(allow_blank=True)
 
 
@@ -192,6 +199,7 @@ def centre_payload(p: Promoter, ds: DistributionSettings) -> dict:
         "sales_fen": p.sales_fen,
         "team": selectors.team_counts(p),
         "share_path": f"pages/index/index?pid={p.pk}",
+        "share_h5_url": connection.tenant.absolute_url(f"/h5/#/pages/index/index?pid={p.pk}"),
         "parent_nickname": p.parent.customer.nickname if p.parent_id else "",
     }
 
@@ -369,6 +377,135 @@ class QrCodeView(ShopperAPIView):
         except (ImproperlyConfigured, WeChatError):
             raise WeChatLoginUnavailable()
         return HttpResponse(png, content_type="image/png")
+
+
+SHARE_PRODUCT = OpenApiParameter("product_id", int, description="要分享的商品 ID（不填：分享店铺首页）")
+
+
+def _share_target(request):
+    """(product or None, mini-program page, its scene, the H5 link) for the promoter's share."""
+    raw = request.query_params.get("product_id", "").strip()
+    product = None
+    if raw:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+            raise exceptions.ValidationError({"product_id": [_("商品 ID 须为数字。")]})
+        product = shelf_products().filter(pk=int(raw)).first()
+        if product is None:
+            raise exceptions.ValidationError({"product_id": [_("商品不存在或已下架。")]})
+    return product
+
+
+def _share_links(p: Promoter, product) -> dict:
+    if product is not None:
+        page, query = "pages/product/detail", f"id={product.pk}&pid={p.pk}"
+        scene = f"g={product.pk}&p={p.pk}"
+    else:
+        page, query, scene = "pages/index/index", f"pid={p.pk}", f"p={p.pk}"
+    return {
+        "path": f"{page}?{query}",
+        "page": page,
+        "scene": scene,
+        "h5_url": connection.tenant.absolute_url(f"/h5/#/{page}?{query}"),
+    }
+
+
+@extend_schema(
+    parameters=[APPID_PARAM, OpenApiParameter("product_id", int, required=True, description="商品 ID")],
+    responses=OpenApiTypes.OBJECT,
+    summary="我分享该商品可得的佣金（按规格预估）",
+    description="按本店规则（推广员专属 > 商品 > 分类 > 全局，再加等级加成）和 30% 封顶，估算一件商品"
+    "按原价售出时我的一级佣金。实际佣金以付款时的实付金额为准。",
+)
+class EstimateView(ShopperAPIView):
+    def get(self, request):
+        from mall.promoters.commission import line_rate
+        from mall.promoters.rules import line_amounts
+
+        p = _my_promoter(request.user)
+        product = _share_target(request)
+        if product is None:
+            raise exceptions.ValidationError({"product_id": [_("请指定商品。")]})
+        ds = DistributionSettings.current()
+        if not ds.enabled or not product.is_distributable:
+            return Response({"product_id": product.pk, "distributable": False, "skus": []})
+        product = type(product).objects.select_related("category__parent").get(pk=product.pk)
+        rates = {1: line_rate(level=1, promoter=p, product=product, ds=ds)}
+        if ds.levels >= 2:
+            rates[2] = line_rate(level=2, promoter=p, product=product, ds=ds)
+        skus = [(s.pk, s.name, s.price_fen) for s in product.skus.filter(is_active=True)] or [
+            (None, "", product.price_fen)
+        ]
+        rows = []
+        for sku_id, name, price in skus:
+            got = line_amounts(net_fen=price, units=1, rates=rates)
+            rows.append(
+                {
+                    "sku_id": sku_id,
+                    "name": name,
+                    "price_fen": price,
+                    "level1_fen": got[1].amount_fen,
+                    "level1_display": format_yuan(got[1].amount_fen),
+                }
+            )
+        r1 = rates[1]
+        rate_display = format_bps(r1.bps) if not r1.unit_fen else _("每件 %(a)s") % {"a": format_yuan(r1.unit_fen)}
+        return Response({"product_id": product.pk, "distributable": True, "rate_display": rate_display, "skus": rows})
+
+
+@extend_schema(parameters=[APPID_PARAM, SHARE_PRODUCT], responses=OpenApiTypes.OBJECT, summary="分享链接")
+class ShareView(ShopperAPIView):
+    def get(self, request):
+        p = _my_promoter(request.user)
+        product = _share_target(request)
+        body = _share_links(p, product)
+        body["title"] = product.title if product else connection.tenant.name
+        return Response(body)
+
+
+@extend_schema(
+    parameters=[APPID_PARAM, SHARE_PRODUCT],
+    responses={(200, "image/png"): OpenApiTypes.BINARY},
+    summary="分享海报（PNG：商品图、价格、小程序码，店铺标识）",
+)
+class PosterView(ShopperAPIView):
+    def get(self, request):
+        from mall.promoters import poster
+
+        p = _my_promoter(request.user)
+        product = _share_target(request)
+        links = _share_links(p, product)
+        tenant = connection.tenant
+        code = None
+        if tenant.wechat_appid:  # the mini-program code; without a mini-program, a QR of the H5 link
+            from integrations.wechat.errors import WeChatError
+            from integrations.wechat.miniprogram import MiniProgramClient
+
+            try:
+                code = MiniProgramClient(tenant.wechat_appid).wxacode_unlimited(
+                    scene=links["scene"], page=links["page"]
+                )
+            except (ImproperlyConfigured, WeChatError):
+                log.warning("poster: no mini-program code for promoter %s; drawing the H5 QR code", p.pk)
+        cover = None
+        if product is not None and product.cover:
+            try:
+                with product.cover.open("rb") as fh:
+                    cover = fh.read()
+            except OSError:
+                log.warning("poster: cover of product %s unreadable", product.pk)
+        png = poster.render(
+            store_name=tenant.name,
+            title=product.title if product else tenant.name,
+            price_fen=(product.price_fen if product else 0),
+            cover=cover,
+            code_png=code,
+            link=links["h5_url"],
+            nickname=request.user.nickname,
+            promoter_name=DistributionSettings.current().promoter_name,
+        )
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=300"
+        return response
 
 
 @extend_schema(

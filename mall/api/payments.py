@@ -95,6 +95,10 @@ class PayOrderView(StoreAPIMixin, APIView):
                 appid = connection.tenant.wechat_appid
                 if not appid:
                     raise exceptions.ValidationError({"channel": [_("店铺尚未绑定小程序，不能在小程序内支付。")]})
+                if not request.user.openid:
+                    raise exceptions.ValidationError(
+                        {"channel": [_("请在微信小程序内登录后使用小程序支付，或选择 H5 支付。")]}
+                    )
                 result = start_miniprogram_payment(order=order, openid=request.user.openid, appid=appid)
                 body.update(prepay_id=result["prepay_id"], pay_params=result["pay_params"])
             else:

@@ -21,12 +21,15 @@ register_converter(IdConverter, "id")
 app_name = "api"
 urlpatterns = [
     path("store", views.StoreView.as_view(), name="store"),
+    path("store/config", views.StoreConfigView.as_view(), name="store-config"),
     path("categories", catalog.CategoryTreeView.as_view(), name="categories"),
     path("products", catalog.ProductListView.as_view(), name="products"),
     path("products/<id:pk>", catalog.ProductDetailView.as_view(), name="product"),
     path("products/<id:pk>/contract", catalog.ContractView.as_view(), name="product-contract"),
     path("products/<id:pk>/contract/accept", catalog.ContractAcceptView.as_view(), name="product-contract-accept"),
     path("auth/login", views.LoginView.as_view(), name="login"),
+    path("auth/sms-code", views.SmsCodeView.as_view(), name="sms-code"),
+    path("auth/sms-login", views.SmsLoginView.as_view(), name="sms-login"),
     path("orders", views.OrdersView.as_view(), name="orders"),
     path("orders/<str:order_no>", checkout.OrderDetailView.as_view(), name="order"),
     path("orders/<str:order_no>/cancel", checkout.OrderCancelView.as_view(), name="order-cancel"),
@@ -62,6 +65,9 @@ urlpatterns = [
     path("promoter/team", distribution.TeamView.as_view(), name="promoter-team"),
     path("promoter/commissions", distribution.CommissionListView.as_view(), name="promoter-commissions"),
     path("promoter/qrcode", distribution.QrCodeView.as_view(), name="promoter-qrcode"),
+    path("promoter/share", distribution.ShareView.as_view(), name="promoter-share"),
+    path("promoter/estimate", distribution.EstimateView.as_view(), name="promoter-estimate"),
+    path("promoter/poster", distribution.PosterView.as_view(), name="promoter-poster"),
     path("promoter/withdrawals", distribution.WithdrawalListView.as_view(), name="promoter-withdrawals"),
     path(
         "promoter/withdrawals/preview", distribution.WithdrawalPreviewView.as_view(), name="promoter-withdrawal-preview"

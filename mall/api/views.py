@@ -1,10 +1,11 @@
 import logging
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,7 +19,7 @@ from mall.api.serializers import (
     PlaceOrderSerializer,
     StoreSerializer,
 )
-from mall.customers.actions import login_shopper
+from mall.customers.actions import login_shopper, login_with_phone, send_login_code
 from mall.customers.models import Address, Customer
 from mall.orders.actions import place_order
 from mall.orders.models import Order
@@ -49,6 +50,28 @@ class StoreView(StoreAPIMixin, APIView):
         return Response(
             StoreSerializer({"slug": t.slug, "name": t.name, "industry": t.industry, "status": t.status}).data
         )
+
+
+@extend_schema(
+    parameters=[APPID_PARAM],
+    responses={200: OpenApiTypes.OBJECT, 304: None},
+    summary="店铺配置（页面区块、主题，见 docs/store-config.md）",
+    description="店铺页面的编译配置。响应带 ETag（即 hash），请求带 If-None-Match 时未变化返回 304。",
+)
+class StoreConfigView(StoreAPIMixin, APIView):
+    def get(self, request):
+        from builder.store_config import current_config
+
+        config = current_config()
+        etag = f'"{config["hash"]}"'
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            response = Response(status=304)
+        else:
+            response = Response(config)
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        response["Vary"] = "Accept-Language"
+        return response
 
 
 @extend_schema(
@@ -84,6 +107,65 @@ class LoginView(StoreAPIMixin, APIView):
         existed = Customer.objects.filter(openid=session["openid"]).exists()
         customer = login_shopper(openid=session["openid"])
         return Response({"token": issue_token(customer), "customer_id": customer.pk, "is_new": not existed})
+
+
+class SmsCodeSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=20, help_text="中国大陆 11 位手机号")
+
+
+class SmsLoginSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=20)
+    code = serializers.CharField(max_length=6, min_length=6, help_text="短信里的 6 位验证码")
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or ""
+
+
+def _django_errors(exc: ValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(
+        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    )
+
+
+@extend_schema(
+    parameters=[APPID_PARAM],
+    request=SmsCodeSerializer,
+    responses={202: OpenApiTypes.OBJECT},
+    summary="H5 登录：发送短信验证码",
+    description="每个手机号每分钟 1 条、每天 10 条；每个 IP 每小时 20 条。无论手机号是否注册过，回答相同。",
+)
+class SmsCodeView(StoreAPIMixin, APIView):
+    def post(self, request):
+        data = SmsCodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            send_login_code(
+                phone=data.validated_data["phone"], ip=_client_ip(request), store_name=connection.tenant.name
+            )
+        except ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response({"sent": True}, status=202)
+
+
+@extend_schema(
+    parameters=[APPID_PARAM],
+    request=SmsLoginSerializer,
+    responses=LoginResultSerializer,
+    summary="H5 登录：手机号 + 验证码换会话",
+    description="同一手机号在小程序绑定后与 H5 是同一位顾客。",
+)
+class SmsLoginView(StoreAPIMixin, APIView):
+    def post(self, request):
+        data = SmsLoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            customer, new = login_with_phone(
+                phone=data.validated_data["phone"], code=data.validated_data["code"], ip=_client_ip(request)
+            )
+        except ValidationError as exc:
+            raise _django_errors(exc) from exc
+        return Response({"token": issue_token(customer), "customer_id": customer.pk, "is_new": new})
 
 
 @extend_schema(parameters=[APPID_PARAM], summary="我的订单 / 下单")

@@ -26,6 +26,106 @@ def login_shopper(*, openid: str) -> Customer:
         return Customer.objects.get(openid=openid)
 
 
+# -- H5 phone login ---------------------------------------------------------------------------------
+
+LOGIN_CODE_TTL = dt.timedelta(minutes=5)
+LOGIN_CODE_MAX_TRIES = 5
+
+
+def _login_code_hash(phone: str, code: str) -> str:
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    return hmac.new(settings.FIELD_HASH_KEY.encode(), f"shopper:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _clean_phone(phone: str) -> str:
+    from core import crypto
+
+    phone = crypto.normalize_phone(phone or "")
+    if not crypto.is_valid_phone(phone):
+        raise ValidationError({"phone": ValidationError(_("请输入正确的 11 位手机号。"), code="invalid")})
+    return phone
+
+
+def send_login_code(*, phone: str, ip: str, store_name: str) -> None:
+    """Text a 6-digit login code for the H5 storefront. Limits: one a minute and ten a day per
+    phone, twenty an hour per IP (per store: the cache keys carry the schema). The answer is the
+    same whether or not the number is a shopper here (a new number becomes one on login)."""
+    import secrets
+
+    from django.conf import settings
+
+    from core import crypto, ratelimit
+    from integrations.sms import queue_sms
+    from mall.customers.models import ShopperLoginCode
+
+    phone = _clean_phone(phone)
+    index = crypto.blind_index(phone)
+    if not ratelimit.hit(f"shopper-sms:ip:{ip}", limit=settings.SMS_LIMIT_PER_IP_HOUR, window=3600):
+        raise ValidationError({"phone": ValidationError(_("发送太频繁，请一小时后再试。"), code="rate_ip")})
+    if not ratelimit.hit(f"shopper-sms:min:{index}", limit=1, window=60):
+        raise ValidationError({"phone": ValidationError(_("验证码已发送，请 60 秒后再试。"), code="rate_minute")})
+    if not ratelimit.hit(f"shopper-sms:day:{index}", limit=settings.SMS_LIMIT_PER_PHONE_DAY, window=86400):
+        raise ValidationError({"phone": ValidationError(_("今天的验证码次数已用完。"), code="rate_day")})
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        ShopperLoginCode.objects.filter(phone_index=index, used_at__isnull=True).update(used_at=timezone.now())
+        ShopperLoginCode.objects.create(
+            phone_index=index, code_hash=_login_code_hash(phone, code), expires_at=timezone.now() + LOGIN_CODE_TTL
+        )
+        queue_sms(
+            phone=phone,
+            text=f"【{store_name}】登录验证码 {code}，5 分钟内有效，请勿告诉他人。",
+            kind="shopper_login",
+        )
+
+
+def login_with_phone(*, phone: str, code: str, ip: str | None = None) -> tuple[Customer, bool]:
+    """The H5 login: a valid code logs in the shopper holding that phone — the same shopper as
+    in the mini-program once it bound the number there — or creates one. Returns (shopper, new)."""
+    import hmac
+
+    from django.conf import settings
+
+    from core import crypto, ratelimit
+    from mall.customers.models import ShopperLoginCode
+
+    phone = _clean_phone(phone)
+    if ip is not None and not ratelimit.hit(
+        f"shopper-sms:verify:ip:{ip}", limit=settings.SMS_VERIFY_LIMIT_PER_IP_HOUR, window=3600
+    ):
+        raise ValidationError({"code": ValidationError(_("尝试太频繁，请一小时后再试。"), code="rate_ip")})
+    index = crypto.blind_index(phone)
+    with transaction.atomic():
+        sms = (
+            ShopperLoginCode.objects.select_for_update()
+            .filter(phone_index=index, used_at__isnull=True)
+            .order_by("-created")
+            .first()
+        )
+        if sms is None:
+            raise ValidationError({"code": ValidationError(_("请先获取验证码。"), code="missing")})
+        if sms.expires_at <= timezone.now():
+            raise ValidationError({"code": ValidationError(_("验证码已过期，请重新获取。"), code="expired")})
+        tries = f"shopper-sms:tries:{sms.code_hash[:32]}"
+        if ratelimit.count(tries) >= LOGIN_CODE_MAX_TRIES:
+            raise ValidationError({"code": ValidationError(_("错误次数过多，请重新获取验证码。"), code="locked")})
+        if not hmac.compare_digest(sms.code_hash, _login_code_hash(phone, (code or "").strip())):
+            ratelimit.hit(tries, limit=LOGIN_CODE_MAX_TRIES, window=int(LOGIN_CODE_TTL.total_seconds()))
+            raise ValidationError({"code": ValidationError(_("验证码不正确。"), code="wrong")})
+        sms.used_at = timezone.now()
+        sms.save(update_fields=["used_at"])
+        customer = Customer.objects.select_for_update().filter(phone_index=index).order_by("pk").first()
+        if customer is not None:
+            return customer, False
+        customer = Customer(openid=None, phone=phone, phone_bound_at=timezone.now())
+        customer.save()
+        return customer, True
+
+
 def register_shopper(*, openid: str, nickname: str = "", phone: str = "") -> Customer:
     """A shopper known by name and phone (the demo seed's shoppers; a login fills them later)."""
     with transaction.atomic():
@@ -151,12 +251,47 @@ def bind_phone(*, customer: Customer, phone: str) -> Customer:
 
     if not crypto.is_valid_phone(phone or ""):
         raise ValidationError({"phone": _("请填写正确的手机号。")})
+    phone = crypto.normalize_phone(phone)
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        customer.phone = crypto.normalize_phone(phone)
+        holder = (
+            Customer.objects.select_for_update()
+            .filter(phone_index=crypto.blind_index(phone))
+            .exclude(pk=customer.pk)
+            .order_by("pk")
+            .first()
+        )
+        if holder is not None:
+            return _join_phone_holder(customer=customer, holder=holder)
+        customer.phone = phone
         customer.phone_bound_at = timezone.now()
         customer.save()  # PhoneNumberMixin.save normalises, encrypts and indexes
     return customer
+
+
+def _join_phone_holder(*, customer: Customer, holder: Customer) -> Customer:
+    """One shopper per phone across the mini-program and the H5: the number belongs to a shopper
+    who so far logged in only on the H5. When the mini-program account binding it is still empty
+    (no order, not a promoter), its openid moves to that shopper, who is returned (the caller
+    issues a new session); otherwise the number stays where it is and the bind is refused."""
+    from mall.orders.models import Order
+    from mall.promoters.models import Promoter
+
+    if holder.openid:
+        raise ValidationError({"phone": _("该手机号已绑定本店的另一个微信账号。")})
+    if Order.objects.filter(customer=customer).exists() or Promoter.objects.filter(customer=customer).exists():
+        raise ValidationError({"phone": _("该手机号已在 H5 商城注册，且当前微信账号已有订单，无法合并，请联系客服。")})
+    openid = customer.openid
+    customer.openid = None
+    customer.save(update_fields=["openid"])
+    holder.openid = openid
+    if not holder.nickname and customer.nickname:
+        holder.nickname = customer.nickname
+    if not holder.avatar_url and customer.avatar_url:
+        holder.avatar_url = customer.avatar_url
+    holder.save()
+    log.info("shopper %s: mini-program account %s joined by phone", holder.pk, customer.pk)
+    return holder
 
 
 # -- tags -------------------------------------------------------------------------------------------

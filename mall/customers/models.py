@@ -8,7 +8,9 @@ from core.fields import EncryptedTextField, PhoneNumberMixin
 class Customer(PhoneNumberMixin, models.Model):
     """A shopper of this store (mini-program or H5). Phone encrypted, shown masked."""
 
-    openid = models.CharField(_("OpenID"), max_length=64, unique=True)
+    # NULL for a shopper who has only logged in on the H5 storefront (phone + SMS code); the
+    # mini-program's login attaches the openid when that phone is bound there (``bind_phone``).
+    openid = models.CharField(_("OpenID"), max_length=64, unique=True, null=True, blank=True)
     nickname = models.CharField(_("昵称"), max_length=64, blank=True)
     avatar_url = models.URLField(_("头像"), blank=True)
     registered_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
@@ -24,7 +26,24 @@ class Customer(PhoneNumberMixin, models.Model):
         permissions = [("tag_customer", _("给顾客打标签"))]
 
     def __str__(self) -> str:
-        return self.nickname or self.openid
+        return self.nickname or self.masked_phone or self.openid or f"#{self.pk}"
+
+
+class ShopperLoginCode(models.Model):
+    """A one-time SMS code for the H5 storefront's phone login. Only its hash is kept; it
+    expires and is used once. Per store (tenant schema): a code of one store never logs in at
+    another."""
+
+    phone_index = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("登录验证码")
+        verbose_name_plural = _("登录验证码")
+        default_permissions = ()
 
 
 class TagRule(models.TextChoices):

@@ -56,7 +56,9 @@ def split_settled(*, rows: list[tuple[int, int, int]]) -> int:
     for (order_id, promoter_id), amount in sorted(per.items()):
         if order_id not in split_orders:
             continue
-        p = Promoter.objects.select_for_update().get(pk=promoter_id)
+        p = Promoter.objects.select_for_update().select_related("customer").get(pk=promoter_id)
+        if not p.customer.openid:  # an H5-only promoter has no WeChat account to split to:
+            continue  # the commission stays in the balance, withdrawn once the mini-program is bound
         amount = min(amount, max(p.available_fen, 0))  # a debt is netted first
         if amount <= 0:
             continue

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from core import outbox
 from core.fsm import StateMachine
 from core.money import bps_of, format_yuan
+from mall.customers.models import Customer
 from mall.promoters import ledger
 from mall.promoters.models import (
     DistributionSettings,
@@ -123,6 +124,15 @@ def request_withdrawal(*, promoter: Promoter, amount_fen: int, idempotency_key: 
                 return existing
         if locked.status != PromoterStatus.ACTIVE:
             raise ValidationError({"promoter": ValidationError(_("账户状态异常，暂不能提现。"), code="frozen")})
+        if not Customer.objects.filter(pk=locked.customer_id, openid__isnull=False).exists():
+            raise ValidationError(
+                {
+                    "promoter": ValidationError(
+                        _("提现到微信零钱需要微信账号：请在本店小程序内登录并绑定同一手机号后再提现。"),
+                        code="no_wechat",
+                    )
+                }
+            )
         fee = fee_for(amount_fen, ds)
         errors = {}
         used = _today(locked)

@@ -204,3 +204,65 @@ def test_rules_refuse_banned_words(tenant_a, db):
             update_distribution_settings(agreement_text="加入即可躺赚，无限代收益")
         assert "躺赚" in e.value.message_dict["agreement_text"][0]
         assert DistributionSettings.current().agreement_text == ""
+
+
+def test_share_links_carry_the_promoter_and_product(promoter, tenant_a):
+    from tests.factories import ProductFactory
+
+    with schema_context(tenant_a.schema_name):
+        p = ProductFactory(title="分享测试脐橙")
+    r = promoter("get", f"promoter/share?product_id={p.pk}")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    pid = promoter.promoter.pk
+    assert body["path"] == f"pages/product/detail?id={p.pk}&pid={pid}"
+    assert body["scene"] == f"g={p.pk}&p={pid}" and len(body["scene"]) <= 32  # WeChat's scene limit
+    assert body["h5_url"].startswith(tenant_a.absolute_url("/h5/#/pages/product/detail?"))
+    assert body["title"] == "分享测试脐橙"
+    home = promoter("get", "promoter/share").json()
+    assert home["path"] == f"pages/index/index?pid={pid}"
+    assert _fields(promoter("get", "promoter/share?product_id=abc"))["product_id"]
+    assert _fields(promoter("get", "promoter/share?product_id=999999999"))["product_id"]
+
+
+def test_poster_is_a_png_with_the_product_and_a_code(promoter, tenant_a):
+    import io
+
+    from PIL import Image
+
+    from tests.factories import ProductFactory
+
+    with schema_context(tenant_a.schema_name):
+        p = ProductFactory(title="海报测试：赣南脐橙 5斤装 现摘现发", price_fen=3990)
+    r = promoter("get", f"promoter/poster?product_id={p.pk}")
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    img = Image.open(io.BytesIO(r.content))
+    assert img.size == (750, 1334)
+    # the code in the footer's right corner is dark-on-light (mini-program code or QR), not blank
+    corner = img.convert("L").crop((750 - 40 - 230, 1334 - 300 + 35, 750 - 40, 1334 - 300 + 265))
+    dark = sum(1 for v in corner.getdata() if v < 100)
+    assert dark > 2000
+    # the price is drawn in the call-to-action red
+    assert any(px[0] > 200 and px[1] < 90 and px[2] < 90 for px in img.convert("RGB").getdata())
+
+
+def test_share_and_poster_are_for_promoters_only(shopper):
+    assert shopper("get", "promoter/share").status_code == 404
+    assert shopper("get", "promoter/poster").status_code == 404
+
+
+def test_estimate_follows_the_rules_precedence_and_the_cap(promoter, tenant_a):
+    from mall.catalog.models import ProductSku
+    from tests.factories import ProductFactory
+
+    with schema_context(tenant_a.schema_name):
+        update_distribution_settings(level1_bps=1000, level2_bps=300, actor=None)
+        p = ProductFactory(price_fen=3990)
+        ProductSku.objects.create(product=p, name="10斤装", price_fen=7990, stock=5)
+        plain = ProductFactory(price_fen=1000, commission_l1_bps=2500)  # the product's rate wins
+    body = promoter("get", f"promoter/estimate?product_id={p.pk}").json()
+    assert body["distributable"] is True and body["rate_display"] == "10%"
+    assert [(r["name"], r["level1_fen"]) for r in body["skus"]] == [("默认", 399), ("10斤装", 799)]
+    high = promoter("get", f"promoter/estimate?product_id={plain.pk}").json()
+    assert high["rate_display"] == "25%" and high["skus"][0]["level1_fen"] == 250
+    assert _fields(promoter("get", "promoter/estimate"))["product_id"]

@@ -210,6 +210,9 @@ class Command(BaseCommand):
                     "appid": tenant.wechat_appid,
                     "phone": spec["phone"],
                     "password": spec["password"],
+                    # the first shopper leads the promoters (mall/promoters/demo.py): an H5 login
+                    # with this phone is that promoter
+                    "promoter_phone": spec["shoppers"][0][1] if spec.get("shoppers") else "",
                 }
             )
         if options.get("summary"):
