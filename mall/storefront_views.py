@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from mall.catalog.selectors import shelf_products
@@ -22,9 +22,8 @@ def _h5_dir() -> Path:
 
 
 def store_home(request):
-    """The store's address: the H5 storefront when it is built, else a server-rendered list."""
-    if (_h5_dir() / "index.html").is_file():
-        return redirect("/h5/")
+    """The store's address: a server-rendered list of its products (readable without JavaScript)
+    that links to the H5 storefront at /h5/."""
     return render(request, "storefront/home.html", {"store": connection.tenant, "products": shelf_products()[:40]})
 
 

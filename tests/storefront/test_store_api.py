@@ -246,13 +246,12 @@ def test_h5_serves_the_build_with_cache_headers_and_no_escape(tenant_a, tmp_path
     asset = c.get("/h5/assets/index-abc123.js", **host)
     assert asset.status_code == 200 and "immutable" in asset["Cache-Control"]
     assert b"console.log" in b"".join(asset.streaming_content)
-    route = c.get("/h5/pages/product/detail", **host)  # a client route: the app
+    route = c.get("/h5/pages/product/index", **host)  # a client route: the app
     assert route.status_code == 200 and b"id=app" in b"".join(route.streaming_content)
     assert c.get("/h5/assets/missing.js", **host).status_code == 404
     assert c.get("/h5/../secret.txt", **host).status_code == 404
     assert c.get("/h5/%2e%2e/secret.txt", **host).status_code == 404
-    home = c.get("/", **host)
-    assert home.status_code == 302 and home["Location"] == "/h5/"
+    assert c.get("/", **host).status_code == 200  # the server-rendered list stays at /
 
 
 def test_h5_not_built_says_so(tenant_a, tmp_path, settings, db):
@@ -260,3 +259,30 @@ def test_h5_not_built_says_so(tenant_a, tmp_path, settings, db):
     r = Client().get("/h5/", HTTP_HOST=tenant_a.primary_host)
     assert r.status_code == 503 and "make storefront" in r.content.decode()
     assert Client().get("/", HTTP_HOST=tenant_a.primary_host).status_code == 200  # the server list
+
+
+def test_ext_json_points_the_code_template_at_the_store(tenant_a, tenant_b, db):
+    """The mini-program build is one template for every store; the ext picks the store: its
+    AppID goes in X-WX-AppID on the shared API host, which answers with that store's config."""
+    from builder.ext_json import ext_json
+
+    ext = ext_json(tenant_a)
+    assert ext["extEnable"] is True and ext["extAppid"] == tenant_a.wechat_appid
+    assert ext["ext"]["tenant_id"] == tenant_a.pk and ext["ext"]["config_url"].endswith("/api/v1/store/config")
+    assert ext_json(tenant_b)["ext"]["appid"] == tenant_b.wechat_appid != tenant_a.wechat_appid
+    from django.conf import settings
+
+    connection.set_schema_to_public()
+    got = Client().get("/api/v1/store/config", HTTP_HOST=settings.API_HOST, HTTP_X_WX_APPID=ext["ext"]["appid"])
+    assert got.status_code == 200 and got.json()["store"]["slug"] == tenant_a.slug
+
+
+def test_a_session_of_store_a_reads_nothing_at_store_b(tenant_a, tenant_b, db):
+    from mall.api.auth import issue_token
+
+    with schema_context(tenant_a.schema_name):
+        token = issue_token(CustomerFactory())
+    assert api(tenant_a, "get", "me", token=token).status_code == 200
+    for path in ("me", "orders", "addresses", "cart"):
+        r = api(tenant_b, "get", path, token=token)
+        assert r.status_code == 401, (path, r.status_code)

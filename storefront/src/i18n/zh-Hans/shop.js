@@ -1,0 +1,68 @@
+// Shopper storefront: pages, blocks, products. Keys: shop.<area>.<name>.
+// Placeholders are {name}, filled by t() in src/i18n/index.js (no plural/linked syntax).
+export default {
+  pages: {
+    home: '首页',
+    category: '分类',
+    cart: '购物车',
+    me: '我的',
+    product: '商品详情',
+    search: '搜索',
+    login: '登录',
+  },
+  home: {
+    loadFailed: '首页加载失败',
+    empty: '店铺正在装修中，稍后再来看看吧',
+  },
+  product: {
+    sold: '已售 {n}',
+    soldOut: '已售罄',
+    hot: '热销',
+    empty: '暂无商品',
+    buy: '购买',
+    loadFailed: '商品加载失败',
+    id: '商品编号：{id}',
+  },
+  blocks: {
+    searchPlaceholder: '搜索商品',
+    noticeLabel: '公告',
+    couponTitle: '领券中心',
+    couponThreshold: '满{min}可用',
+    couponNoThreshold: '无门槛',
+    couponTake: '领取',
+    couponTaken: '已领取',
+    campaignEndsIn: '距结束',
+    campaignStartsIn: '距开始',
+    campaignEnded: '活动已结束',
+    campaignDays: '{n}天',
+    campaignGo: '去看看',
+    memberGuest: '登录 / 注册',
+    memberGuestTip: '登录后享会员权益',
+    memberOrders: '我的订单',
+    promoterJoin: '立即加入',
+    promoterGo: '进入',
+    travelView: '查看行程',
+    travelFrom: '起',
+    videoUnavailable: '视频暂时无法播放',
+  },
+  rules: {
+    title: '{name}规则',
+    levels: '推广层级：{n} 级（不超过两级）',
+    level1: '直接推广佣金：{rate}',
+    level2: '间接推广佣金：{rate}',
+    settle: '佣金在订单完成 {days} 天后结算（售后期结束），退款将相应扣回',
+    withdrawMin: '满 {amount} 可提现，每日最多 {n} 次',
+    withdrawFee: '提现手续费：{rule}',
+    aftersales: '售后说明',
+    contact: '经营者：{name}',
+  },
+  cart: {
+    title: '购物车',
+  },
+  me: {
+    title: '我的',
+  },
+  login: {
+    title: '登录',
+  },
+}
