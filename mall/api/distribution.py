@@ -397,7 +397,7 @@ def _share_target(request):
 
 def _share_links(p: Promoter, product) -> dict:
     if product is not None:
-        page, query = "pages/product/detail", f"id={product.pk}&pid={p.pk}"
+        page, query = "pages/product/index", f"id={product.pk}&pid={p.pk}"
         scene = f"g={product.pk}&p={p.pk}"
     else:
         page, query, scene = "pages/index/index", f"pid={p.pk}", f"p={p.pk}"

@@ -215,9 +215,9 @@ def test_share_links_carry_the_promoter_and_product(promoter, tenant_a):
     assert r.status_code == 200, r.content
     body = r.json()
     pid = promoter.promoter.pk
-    assert body["path"] == f"pages/product/detail?id={p.pk}&pid={pid}"
+    assert body["path"] == f"pages/product/index?id={p.pk}&pid={pid}"
     assert body["scene"] == f"g={p.pk}&p={pid}" and len(body["scene"]) <= 32  # WeChat's scene limit
-    assert body["h5_url"].startswith(tenant_a.absolute_url("/h5/#/pages/product/detail?"))
+    assert body["h5_url"].startswith(tenant_a.absolute_url("/h5/#/pages/product/index?"))
     assert body["title"] == "分享测试脐橙"
     home = promoter("get", "promoter/share").json()
     assert home["path"] == f"pages/index/index?pid={pid}"
